@@ -12,21 +12,23 @@
 
 static int tap_n, tap_failed;
 
-static void
+#define TAP_UNUSED __attribute__((__unused__))
+
+TAP_UNUSED static void
 plan(int n)
 {
 	printf("1..%d\n", n);
 	fflush(stdout);
 }
 
-static void
+TAP_UNUSED static void
 plan_lazy_done(void)
 {
 	printf("1..%d\n", tap_n);
 }
 
 __attribute__((__format__(__printf__, 2, 3)))
-static int
+TAP_UNUSED static int
 ok(int cond, const char *fmt, ...)
 {
 	va_list ap;
@@ -43,7 +45,7 @@ ok(int cond, const char *fmt, ...)
 }
 
 __attribute__((__format__(__printf__, 1, 2)))
-static void
+TAP_UNUSED static void
 diag(const char *fmt, ...)
 {
 	va_list ap;
@@ -69,7 +71,7 @@ diag(const char *fmt, ...)
 		    w_ ? w_ : "(null)");				\
 } while (0)
 
-static int
+TAP_UNUSED static int
 tap_exit(void)
 {
 	return tap_failed ? 1 : 0;

@@ -28,16 +28,47 @@ show_key(struct buf *b, const char *prefix, const char *name)
 	buf_adds(b, name);
 }
 
-/* Print a tree as "key: value" lines, nested keys dotted. */
+static int
+cmp_kids(const void *a, const void *b)
+{
+	return strcmp((*(struct tree *const *)a)->name,
+	    (*(struct tree *const *)b)->name);
+}
+
+/* Width of the longest dotted key of a tree (at most 40). */
+static int
+tree_width(const struct tree *t, int prefix)
+{
+	int w = 0;
+
+	for (size_t i = 0; i < t->nkids; i++) {
+		int n = prefix + (int)strlen(t->kids[i]->name);
+
+		if (!t->kids[i]->leaf)
+			n = tree_width(t->kids[i], n + 1);
+		if (n > w)
+			w = n;
+	}
+	return w > 40 ? 40 : w;
+}
+
+/* Print a tree as "key value" lines, sorted, nested keys dotted. */
 static void
 print_tree(const struct tree *t, const char *prefix, int width)
 {
-	struct buf key, val;
+	struct buf	  key, val;
+	struct tree	**kids;
 
+	if (t->nkids == 0)
+		return;
+	if ((kids = malloc(t->nkids * sizeof(*kids))) == NULL)
+		fatalx("out of memory");
+	memcpy(kids, t->kids, t->nkids * sizeof(*kids));
+	qsort(kids, t->nkids, sizeof(*kids), cmp_kids);
 	buf_init(&key);
 	buf_init(&val);
 	for (size_t i = 0; i < t->nkids; i++) {
-		const struct tree *k = t->kids[i];
+		const struct tree *k = kids[i];
 
 		buf_reset(&key);
 		show_key(&key, prefix, k->name);
@@ -48,12 +79,15 @@ print_tree(const struct tree *t, const char *prefix, int width)
 		buf_reset(&val);
 		if (k->v.type == WBS_STRING)
 			buf_add(&val, k->v.u.s.ptr, k->v.u.s.len);
+		else if (k->v.type == WBS_DOUBLE && isfinite(k->v.u.d))
+			buf_printf(&val, "%.5g", k->v.u.d);
 		else
 			json_value(&val, &k->v);
 		printf("  %-*s %s\n", width, buf_cstr(&key), buf_cstr(&val));
 	}
 	buf_release(&key);
 	buf_release(&val);
+	free(kids);
 }
 
 static void
@@ -159,7 +193,7 @@ show_text(const struct runview *rv, const char *dir)
 	    (unsigned long long)rv->counts[WBS_REC_FILE]);
 	if (rv->config->nkids) {
 		printf("\nConfig:\n");
-		print_tree(rv->config, NULL, 24);
+		print_tree(rv->config, NULL, tree_width(rv->config, 0));
 	}
 	for (size_t i = 0; i < rv->nseries; i++) {
 		int w = (int)strlen(rv->series[i].key);
@@ -167,6 +201,8 @@ show_text(const struct runview *rv, const char *dir)
 		if (w > width)
 			width = w;
 	}
+	if (tree_width(rv->summary, 0) > width)
+		width = tree_width(rv->summary, 0);
 	if (width > 40)
 		width = 40;
 	if (rv->nseries) {
@@ -178,7 +214,7 @@ show_text(const struct runview *rv, const char *dir)
 			for (char *p = rv->series[i].key; *p; p++)
 				if (*p == WBS_SEP_CHAR)
 					*p = '.';
-			printf("  %*s %s\n", width, rv->series[i].key,
+			printf("  %-*s %s\n", width, rv->series[i].key,
 			    buf_cstr(&b));
 		}
 		buf_release(&b);

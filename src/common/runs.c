@@ -157,6 +157,16 @@ runs_resolve(const char *arg, char *out, size_t len)
 		return -1;
 	}
 	runs_default_dir(dir, sizeof(dir));
+	/* A directory name inside the wandb directory, e.g. latest-run. */
+	{
+		char p[PATH_MAX * 2];
+
+		snprintf(p, sizeof(p), "%s/%s", dir, arg);
+		if (stat(p, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+			snprintf(out, len, "%s", p);
+			return 0;
+		}
+	}
 	if (runs_each(dir, match_id, &f) < 0 || !f.found) {
 		errno = ENOENT;
 		return -1;

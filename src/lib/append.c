@@ -340,8 +340,18 @@ build_history(struct wbs_run *run, MDB_txn *txn, Wbs__Record *r, void *argp)
 	if ((rc = wbs_run_items(run, txn, a->items, a->n, &a->set)) != 0)
 		return rc;
 	a->hist.step = a->step;
-	a->hist.flags = a->flags;
-	a->hist.items = &a->set;
+	/* Committed is the zero default, which costs no bytes. */
+	a->hist.flags = a->flags == WBS_LOG_COMMIT ? 0 : a->flags;
+	a->hist.n_dkeys = a->set.n_dkeys;
+	a->hist.dkeys = a->set.dkeys;
+	a->hist.n_dvals = a->set.n_dvals;
+	a->hist.dvals = a->set.dvals;
+	a->hist.n_ikeys = a->set.n_ikeys;
+	a->hist.ikeys = a->set.ikeys;
+	a->hist.n_ivals = a->set.n_ivals;
+	a->hist.ivals = a->set.ivals;
+	a->hist.n_other = a->set.n_other;
+	a->hist.other = a->set.other;
 	r->body_case = WBS__RECORD__BODY_HISTORY;
 	r->history = &a->hist;
 	return 0;

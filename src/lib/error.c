@@ -93,6 +93,7 @@ wbs_err_mdb(struct wbs_errbuf *eb, int rc, const char *what)
 		break;
 	case ENOSPC:
 	case EDQUOT:
+	case EFBIG:
 		code = WBS_ENOSPC;
 		break;
 	case MDB_NOTFOUND:

@@ -45,7 +45,7 @@ env_prealloc(struct wbs_env *e, size_t size, struct wbs_errbuf *eb)
 #else
 	rc = 0;
 #endif
-	if (rc == ENOSPC || rc == EDQUOT)
+	if (rc == ENOSPC || rc == EDQUOT || rc == EFBIG)
 		return wbs_err(eb, WBS_ENOSPC, "journal %s: cannot grow to "
 		    "%zu MiB: %s", e->path, size >> 20, strerror(rc));
 	if (rc != 0)

@@ -583,12 +583,26 @@ iter_fill(struct wbs_iter *it, const Wbs__Record *r, uint64_t seq)
 		wbs_info_from_pb(&it->ri, r->run);
 		rec->run = &it->ri;
 		break;
-	case WBS__RECORD__BODY_HISTORY:
+	case WBS__RECORD__BODY_HISTORY: {
+		const Wbs__History	*h = r->history;
+		Wbs__Items		 view = WBS__ITEMS__INIT;
+
 		rec->type = WBS_REC_HISTORY;
-		rec->step = r->history->step;
-		rec->flags = r->history->flags;
-		rc = iter_items(it, r->history->items, seq);
+		rec->step = h->step;
+		rec->flags = h->flags ? h->flags : WBS_LOG_COMMIT;
+		view.n_dkeys = h->n_dkeys;
+		view.dkeys = h->dkeys;
+		view.n_dvals = h->n_dvals;
+		view.dvals = h->dvals;
+		view.n_ikeys = h->n_ikeys;
+		view.ikeys = h->ikeys;
+		view.n_ivals = h->n_ivals;
+		view.ivals = h->ivals;
+		view.n_other = h->n_other;
+		view.other = h->other;
+		rc = iter_items(it, &view, seq);
 		break;
+	}
 	case WBS__RECORD__BODY_CONFIG:
 	case WBS__RECORD__BODY_SUMMARY: {
 		const Wbs__Update *u = r->body_case == WBS__RECORD__BODY_CONFIG ?

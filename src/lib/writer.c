@@ -470,12 +470,13 @@ wbs_run_open(struct wbs_run **runp, const struct wbs_opts *opts, char *errbuf,
 	struct wbs_arena	 ar = { 0 };
 	Wbs__RunStart		*old = NULL;
 	char			 wdir[PATH_MAX], path[PATH_MAX], host[256];
+	char			 lockpath[PATH_MAX + 16];
 	char			 idbuf[16], *fork_run = NULL, *rewind_run = NULL;
 	char			 *resume_id = NULL;
 	char			**tags = NULL;
 	size_t			 ntags = 0;
 	const char		*v, *root, *mode, *prefix;
-	int			 exists, rc;
+	int			 exists, rc, createfd = -1;
 
 	if ((run = calloc(1, sizeof(*run))) == NULL)
 		return WBS_ENOMEM;
@@ -539,6 +540,22 @@ wbs_run_open(struct wbs_run **runp, const struct wbs_opts *opts, char *errbuf,
 	prefix = mode != NULL && (strcmp(mode, "online") == 0 ||
 	    strcmp(mode, "run") == 0) ? "run" : "offline-run";
 
+	/*
+	 * Find-or-create under a lock in the wandb directory, so that
+	 * processes opening one new run id at once share one journal.
+	 */
+	if (wbs_mkdirs(wdir, 0755) != 0) {
+		rc = wbs_err(&run->eb, errno == ENOSPC ? WBS_ENOSPC : WBS_EIO,
+		    "%s: %s", wdir, strerror(errno));
+		goto fail;
+	}
+	snprintf(lockpath, sizeof(lockpath), "%s/.wbstore.lock", wdir);
+	if ((createfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC,
+	    0644)) < 0 || flock(createfd, LOCK_EX) != 0) {
+		rc = wbs_err(&run->eb, WBS_EIO, "%s: %s", lockpath,
+		    strerror(errno));
+		goto fail;
+	}
 	exists = find_run(wdir, run->id, path, sizeof(path)) == 0;
 	if (exists && sa.resume == WBS_RESUME_NEVER) {
 		rc = wbs_err(&run->eb, WBS_EEXIST, "run %s exists in %s and "
@@ -560,8 +577,17 @@ wbs_run_open(struct wbs_run **runp, const struct wbs_opts *opts, char *errbuf,
 		rc = WBS_ENOMEM;
 		goto fail;
 	}
+	/*
+	 * A new journal is built under a temporary name and renamed into
+	 * place once its first record is committed, so that a writer killed
+	 * during creation never leaves a journal without metadata behind.
+	 */
+	if (!exists)
+		snprintf(path, sizeof(path), "%s/.run-%s.wbs.new", run->dir,
+		    run->id);
 	if (!exists && mkdir(path, 0755) != 0 && errno != EEXIST) {
-		rc = wbs_err(&run->eb, WBS_EIO, "%s: %s", path, strerror(errno));
+		rc = wbs_err(&run->eb, errno == ENOSPC ? WBS_ENOSPC : WBS_EIO,
+		    "%s: %s", path, strerror(errno));
 		goto fail;
 	}
 	if ((rc = wbs_env_open(&run->env, path, WBS_ENV_WRITER |
@@ -573,10 +599,11 @@ wbs_run_open(struct wbs_run **runp, const struct wbs_opts *opts, char *errbuf,
 	 * the process dies, however it dies, so readers can tell a crashed
 	 * run from a live one without trusting pids.
 	 */
-	snprintf(path, sizeof(path), "%s/writer.lock", run->journal);
-	if ((run->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0 ||
-	    flock(run->lockfd, LOCK_SH) != 0) {
-		rc = wbs_err(&run->eb, WBS_EIO, "%s: %s", path, strerror(errno));
+	snprintf(lockpath, sizeof(lockpath), "%s/writer.lock", run->env.path);
+	if ((run->lockfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC,
+	    0644)) < 0 || flock(run->lockfd, LOCK_SH) != 0) {
+		rc = wbs_err(&run->eb, WBS_EIO, "%s: %s", lockpath,
+		    strerror(errno));
 		goto fail;
 	}
 
@@ -598,7 +625,21 @@ wbs_run_open(struct wbs_run **runp, const struct wbs_opts *opts, char *errbuf,
 		sa.create = 1;
 		if ((rc = wbs_run_append(run, build_start, &sa)) != 0)
 			goto fail;
+		if ((rc = wbs_env_sync(&run->env, &run->eb)) != 0)
+			goto fail;
+		if (rename(path, run->journal) != 0) {
+			rc = wbs_err(&run->eb, WBS_EIO, "%s: %s", run->journal,
+			    strerror(errno));
+			goto fail;
+		}
+		free(run->env.path);
+		if ((run->env.path = strdup(run->journal)) == NULL) {
+			rc = WBS_ENOMEM;
+			goto fail;
+		}
 	}
+	close(createfd);
+	createfd = -1;
 	if (opts != NULL && opts->nconfig > 0 &&
 	    (rc = wbs_run_append(run, build_config0, &sa)) != 0)
 		goto fail;
@@ -632,6 +673,8 @@ done:
 	*runp = run;
 	return 0;
 fail:
+	if (createfd >= 0)
+		close(createfd);
 	if (errbuf != NULL && errlen > 0)
 		snprintf(errbuf, errlen, "%s", run->eb.msg[0] ? run->eb.msg :
 		    wbs_strerror(rc));
