@@ -59,6 +59,15 @@ sample_stats(struct wbs_run *run, int step)
 	}
 }
 
+/* Report a bad option value; exit code 2. */
+static int
+usage_error(struct wbs_opts *o)
+{
+	fprintf(stderr, "train: %s\n", wbs_opts_errmsg(o));
+	wbs_opts_free(o);
+	return 2;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -77,18 +86,12 @@ main(int argc, char **argv)
 			steps = atoi(optarg);
 			break;
 		case 'p':
-			if (wbs_opts_set(o, WBS_OPT_PROJECT, optarg) != 0) {
-				fprintf(stderr, "train: %s\n",
-				    wbs_opts_errmsg(o));
-				return 2;
-			}
+			if (wbs_opts_set(o, WBS_OPT_PROJECT, optarg) != 0)
+				return usage_error(o);
 			break;
 		case 'i':
-			if (wbs_opts_set(o, WBS_OPT_ID, optarg) != 0) {
-				fprintf(stderr, "train: %s\n",
-				    wbs_opts_errmsg(o));
-				return 2;
-			}
+			if (wbs_opts_set(o, WBS_OPT_ID, optarg) != 0)
+				return usage_error(o);
 			break;
 		case 'e':
 			exit_code = atoi(optarg);
@@ -96,6 +99,7 @@ main(int argc, char **argv)
 		default:
 			fprintf(stderr, "usage: train [-n STEPS] [-p PROJECT] "
 			    "[-i ID] [-e EXIT]\n");
+			wbs_opts_free(o);
 			return 2;
 		}
 	}
@@ -124,6 +128,7 @@ main(int argc, char **argv)
 	}
 	if (wbs_run_open(&run, o, err, sizeof(err)) != 0) {
 		fprintf(stderr, "train: %s\n", err);
+		wbs_opts_free(o);
 		return 1;
 	}
 	wbs_opts_free(o);
