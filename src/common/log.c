@@ -25,7 +25,7 @@ log_init(const char *progname)
 	journald = getenv("JOURNAL_STREAM") != NULL;
 }
 
-static void
+static void __attribute__((__format__(__printf__, 3, 0)))
 vlog(int prio, int with_errno, const char *fmt, va_list ap)
 {
 	char	msg[1024];
