@@ -28,6 +28,12 @@ if [ -n "$missing" ]; then
 	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $missing
 fi
 
+# Shared test fixtures live beside the source tree when it has them.
+if [ -z "${WBS_SHARED:-}" ] && [ -d "$top/../shared" ]; then
+	WBS_SHARED=$(cd "$top/../shared" && pwd)
+	export WBS_SHARED
+fi
+
 cd "$top"
 [ -x configure ] || autoreconf -fi
 mkdir -p "$build"

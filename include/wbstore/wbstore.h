@@ -158,8 +158,13 @@ enum wbs_opt {
 	WBS_OPT_PROGRAM,	/* WANDB_PROGRAM */
 	WBS_OPT_GIT_REMOTE,
 	WBS_OPT_GIT_COMMIT,
-	WBS_OPT_SYNC_INTERVAL	/* ms between background fsyncs; "0": every
+	WBS_OPT_SYNC_INTERVAL,	/* ms between background fsyncs; "0": every
 				   commit is synced (slow, power-loss safe) */
+	WBS_OPT_RUN_DIR,	/* exact run directory (importers, relays):
+				   the journal is RUN_DIR/run-ID.wbs; no
+				   latest-run link; DIR is ignored */
+	WBS_OPT_START_TIME	/* creation time of a new run, in us since the
+				   epoch (decimal); default: now */
 };
 
 struct wbs_opts;
@@ -196,6 +201,13 @@ WBS_EXPORT int	wbs_run_open(struct wbs_run **runp, const struct wbs_opts *opts,
 WBS_EXPORT const char	*wbs_run_id(const struct wbs_run *run) WBS_NONNULL(1);
 WBS_EXPORT const char	*wbs_run_dir(const struct wbs_run *run) WBS_NONNULL(1);
 WBS_EXPORT const char	*wbs_run_journal(const struct wbs_run *run) WBS_NONNULL(1);
+/*
+ * Record the following calls as made at wall-clock time us (microseconds
+ * since the epoch), for importers and relays that replay a run; 0 goes
+ * back to the clock.
+ */
+WBS_EXPORT void	wbs_run_set_time(struct wbs_run *run, int64_t us) WBS_NONNULL(1);
+
 /* Step the next auto-stepped row will get. */
 WBS_EXPORT int64_t	 wbs_run_step(const struct wbs_run *run) WBS_NONNULL(1);
 /* Detail of the last failure on this handle. */

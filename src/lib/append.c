@@ -236,7 +236,8 @@ append_once(struct wbs_run *run, wbs_build_fn *build, void *arg,
 	run->nextkey = 0;
 	if ((rc = wbs_env_txn(&run->env, 0, &txn, &run->eb)) != 0)
 		return rc;
-	r.time = wbs_now_us() - run->created_us;
+	r.time = (run->clock_us ? run->clock_us : wbs_now_us()) -
+	    run->created_us;
 	if ((rc = build(run, txn, &r, arg)) != 0)
 		goto fail;
 	if ((rc = wbs_rec_encode(&r, &run->out, &run->scratch, &run->eb)) != 0)

@@ -102,6 +102,19 @@ wbs_opt_check(int opt, const char *v, struct wbs_errbuf *eb)
 	}
 	case WBS_OPT_TAGS:
 		return wbs_tags_split(v, NULL, NULL, eb);
+	case WBS_OPT_START_TIME: {
+		char		*end;
+		long long	 us = strtoll(v, &end, 10);
+
+		if (*v == '\0' || *end != '\0' || us <= 0)
+			return wbs_err(eb, WBS_EINVAL, "start time \"%s\" is not "
+			    "a positive number of microseconds", v);
+		return 0;
+	}
+	case WBS_OPT_RUN_DIR:
+		if (*v == '\0')
+			return wbs_err(eb, WBS_EINVAL, "run directory is empty");
+		return 0;
 	default:
 		return 0;
 	}

@@ -67,6 +67,12 @@ wbs_run_journal(const struct wbs_run *run)
 	return run->journal ? run->journal : "";
 }
 
+void
+wbs_run_set_time(struct wbs_run *run, int64_t us)
+{
+	run->clock_us = us > 0 ? us : 0;
+}
+
 int64_t
 wbs_run_step(const struct wbs_run *run)
 {
@@ -475,7 +481,7 @@ wbs_run_open(struct wbs_run **runp, const struct wbs_opts *opts, char *errbuf,
 	char			 *resume_id = NULL;
 	char			**tags = NULL;
 	size_t			 ntags = 0;
-	const char		*v, *root, *mode, *prefix;
+	const char		*v, *root, *mode, *prefix, *rundir;
 	int			 exists, rc, createfd = -1;
 
 	if ((run = calloc(1, sizeof(*run))) == NULL)
@@ -540,9 +546,13 @@ wbs_run_open(struct wbs_run **runp, const struct wbs_opts *opts, char *errbuf,
 	prefix = mode != NULL && (strcmp(mode, "online") == 0 ||
 	    strcmp(mode, "run") == 0) ? "run" : "offline-run";
 
+	rundir = wbs_opt_get(opts, WBS_OPT_RUN_DIR);
+	if (rundir != NULL)
+		snprintf(wdir, sizeof(wdir), "%s", rundir);
 	/*
-	 * Find-or-create under a lock in the wandb directory, so that
-	 * processes opening one new run id at once share one journal.
+	 * Find-or-create under a lock in the wandb directory (or the exact
+	 * run directory), so that processes opening one new run id at once
+	 * share one journal.
 	 */
 	if (wbs_mkdirs(wdir, 0755) != 0) {
 		rc = wbs_err(&run->eb, errno == ENOSPC ? WBS_ENOSPC : WBS_EIO,
@@ -556,19 +566,36 @@ wbs_run_open(struct wbs_run **runp, const struct wbs_opts *opts, char *errbuf,
 		    strerror(errno));
 		goto fail;
 	}
-	exists = find_run(wdir, run->id, path, sizeof(path)) == 0;
+	if (rundir != NULL) {
+		struct stat sb;
+
+		snprintf(path, sizeof(path), "%s/run-%s.wbs/data.mdb", rundir,
+		    run->id);
+		exists = stat(path, &sb) == 0;
+		snprintf(path, sizeof(path), "%s", rundir);
+	} else
+		exists = find_run(wdir, run->id, path, sizeof(path)) == 0;
 	if (exists && sa.resume == WBS_RESUME_NEVER) {
 		rc = wbs_err(&run->eb, WBS_EEXIST, "run %s exists in %s and "
 		    "resume is \"never\"", run->id, path);
 		goto fail;
 	}
-	run->start_us = wbs_now_us();
+	v = wbs_opt_get(opts, WBS_OPT_START_TIME);
+	run->start_us = v != NULL ? strtoll(v, NULL, 10) : wbs_now_us();
 	sa.rs.start_us = run->start_us;
 	sa.rs.pid = (int64_t)getpid();
-	if (exists) {
+	if (exists || rundir != NULL) {
 		if ((run->dir = strdup(path)) == NULL) {
 			rc = WBS_ENOMEM;
 			goto fail;
+		}
+		if (!exists) {
+			char sub[PATH_MAX + 8];
+
+			snprintf(sub, sizeof(sub), "%s/files", run->dir);
+			(void)mkdir(sub, 0755);
+			snprintf(sub, sizeof(sub), "%s/logs", run->dir);
+			(void)mkdir(sub, 0755);
 		}
 	} else if ((rc = make_run_dir(run, wdir, prefix, run->start_us)) != 0)
 		goto fail;
@@ -582,9 +609,19 @@ wbs_run_open(struct wbs_run **runp, const struct wbs_opts *opts, char *errbuf,
 	 * place once its first record is committed, so that a writer killed
 	 * during creation never leaves a journal without metadata behind.
 	 */
-	if (!exists)
+	if (!exists) {
+		char stale[PATH_MAX + 32];
+
 		snprintf(path, sizeof(path), "%s/.run-%s.wbs.new", run->dir,
 		    run->id);
+		/* Left by a writer killed while creating: start afresh. */
+		snprintf(stale, sizeof(stale), "%s/data.mdb", path);
+		unlink(stale);
+		snprintf(stale, sizeof(stale), "%s/lock.mdb", path);
+		unlink(stale);
+		snprintf(stale, sizeof(stale), "%s/writer.lock", path);
+		unlink(stale);
+	}
 	if (!exists && mkdir(path, 0755) != 0 && errno != EEXIST) {
 		rc = wbs_err(&run->eb, errno == ENOSPC ? WBS_ENOSPC : WBS_EIO,
 		    "%s: %s", path, strerror(errno));
@@ -613,7 +650,8 @@ wbs_run_open(struct wbs_run **runp, const struct wbs_opts *opts, char *errbuf,
 		sa.rs.resumed = 1;
 		sa.rs.starting_step = run->step;
 		sa.rs.runtime_base_us = run->runtime_base_us;
-		run->start_us = wbs_now_us();
+		if (wbs_opt_get(opts, WBS_OPT_START_TIME) == NULL)
+			run->start_us = wbs_now_us();
 		sa.rs.start_us = run->start_us;
 		/* Stored attributes, updated by what this session gave. */
 		merge_info(old, &sa.rs);
@@ -643,8 +681,9 @@ wbs_run_open(struct wbs_run **runp, const struct wbs_opts *opts, char *errbuf,
 	if (opts != NULL && opts->nconfig > 0 &&
 	    (rc = wbs_run_append(run, build_config0, &sa)) != 0)
 		goto fail;
-	link_latest(run, wdir);
-	if (sa.resume == WBS_RESUME_AUTO) {
+	if (rundir == NULL)
+		link_latest(run, wdir);
+	if (sa.resume == WBS_RESUME_AUTO && rundir == NULL) {
 		FILE *f;
 
 		snprintf(path, sizeof(path), "%s/wandb-resume.json", wdir);

@@ -37,6 +37,7 @@ struct wbs_run {
 	uint32_t		 nextkey;	/* in-txn id allocation */
 	uint64_t		 next_seq;	/* 0: unknown */
 	int64_t			 created_us;
+	int64_t			 clock_us;	/* 0: the real clock */
 	int64_t			 start_us;	/* this session */
 	int64_t			 runtime_base_us;
 	int64_t			 step;		/* current step */

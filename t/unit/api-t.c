@@ -747,6 +747,66 @@ test_growth_and_log(void)
 	free(blob);
 }
 
+/* An exact run directory, a given start time, replayed record times. */
+static void
+test_import_options(void)
+{
+	struct wbs_opts			*o;
+	struct wbs_run			*run;
+	struct wbs_journal		*j;
+	struct wbs_iter			*it;
+	const struct wbs_record		*r;
+	const struct wbs_run_info	*ri;
+	struct wbs_journal_stat		 st;
+	struct wbs_item			 x = WBS_DOUBLE_ITEM("x", 1);
+	char				 dir[PATH_MAX], link[PATH_MAX];
+	int64_t				 t0 = 1600000000000000LL, times[3];
+	int				 n = 0;
+	struct stat			 sb;
+
+	snprintf(dir, sizeof(dir), "%s/imported/offline-run-x-imp1", root);
+	snprintf(link, sizeof(link), "%s/wandb/latest-run", root);
+	lstat(link, &sb);
+	(void)!wbs_opts_new(&o);
+	is_int(wbs_opts_set(o, WBS_OPT_START_TIME, "soon"), WBS_EINVAL,
+	    "bad start time");
+	is_int(wbs_opts_set(o, WBS_OPT_RUN_DIR, ""), WBS_EINVAL,
+	    "empty run directory");
+	(void)!wbs_opts_set(o, WBS_OPT_RUN_DIR, dir);
+	(void)!wbs_opts_set(o, WBS_OPT_ID, "imp1");
+	(void)!wbs_opts_set(o, WBS_OPT_START_TIME, "1600000000000000");
+	ok(wbs_run_open(&run, o, err, sizeof(err)) == 0, "open in RUN_DIR");
+	ok(strcmp(wbs_run_dir(run), dir) == 0, "the run directory is RUN_DIR");
+	wbs_run_set_time(run, t0 + 1000000);
+	(void)!wbs_run_log(run, &x, 1, WBS_STEP_AUTO, 0);
+	wbs_run_set_time(run, t0 + 2500000);
+	(void)!wbs_run_log(run, &x, 1, WBS_STEP_AUTO, 0);
+	wbs_run_set_time(run, 0);
+	(void)!wbs_run_finish(run, 0);
+	wbs_run_close(run);
+	ok(wbs_run_open(&run, o, err, sizeof(err)) == 0 &&
+	    wbs_run_step(run) == 2, "reopening RUN_DIR appends");
+	wbs_run_close(run);
+	wbs_opts_free(o);
+	ok(wbs_journal_open(&j, dir, 0, err, sizeof(err)) == 0 &&
+	    wbs_journal_info(j, &ri) == 0 && wbs_journal_stat(j, &st) == 0,
+	    "journal in RUN_DIR");
+	is_int(st.created_us, t0, "creation time from START_TIME");
+	(void)!wbs_iter_open(&it, j, 1);
+	while (wbs_iter_next(it, &r) == 1)
+		if (r->type == WBS_REC_HISTORY && n < 2)
+			times[n++] = r->time_us;
+		else if (r->type == WBS_REC_EXIT)
+			times[2] = r->time_us;
+	wbs_iter_free(it);
+	wbs_journal_close(j);
+	ok(n == 2 && times[0] == t0 + 1000000 && times[1] == t0 + 2500000,
+	    "records carry the times given");
+	ok(times[2] > t0 + 100000000, "wbs_run_set_time(0) returns to the clock");
+	snprintf(link, sizeof(link), "%s/files", dir);
+	ok(stat(link, &sb) == 0, "files/ made in RUN_DIR");
+}
+
 int
 main(void)
 {
@@ -761,6 +821,7 @@ main(void)
 	test_cursors();
 	test_damage();
 	test_growth_and_log();
+	test_import_options();
 	test_rmtree(root);
 	plan_lazy_done();
 	return tap_exit();
