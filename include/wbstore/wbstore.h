@@ -26,6 +26,11 @@
  *    (WBS_OPT_SYNC_INTERVAL, default 1000 ms) of committed calls; see the
  *    README for how the journal is checked and recovered afterwards.
  *
+ * Watching: commits go through a shared mapping and raise no inotify
+ * event, so a writer also writes one byte to the journal's "doorbell" file
+ * at most every 50 ms while it appends (and once more within the sync
+ * interval for appends the rate limit held back).  Watch that file.
+ *
  * Keys.  An item key is a path: components are separated by WBS_SEP (the
  * ASCII unit separator), so {"val": {"loss": 1}} is the key
  * "val" WBS_SEP "loss".  A "/" or "." inside a component is an ordinary

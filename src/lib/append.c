@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "wbs-int.h"
@@ -309,10 +310,42 @@ wbs_run_append(struct wbs_run *run, wbs_build_fn *build, void *arg)
 			return wbs_err(&run->eb, rc, "key map");
 	run->nnew = 0;
 	run->next_seq = seq + 1;
+	wbs_run_ring(run, 0);
 	if (run->sync_ms == 0)
 		return wbs_env_sync(&run->env, &run->eb);
 	__atomic_store_n(&run->dirty, 1, __ATOMIC_RELAXED);
 	return 0;
+}
+
+/*
+ * Ring the doorbell: a one-byte pwrite to the journal's "doorbell" file.
+ * Commits through the shared mapping raise no inotify event; this write
+ * does, so a watching daemon wakes up.  At most one ring per
+ * WBS_RING_NS unless forced; the background thread rings for appends the
+ * rate limit held back.
+ */
+void
+wbs_run_ring(struct wbs_run *run, int force)
+{
+	struct timespec	ts;
+	int64_t		now;
+
+	if (run->bellfd < 0)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	if (!force && now - __atomic_load_n(&run->rung_ns, __ATOMIC_RELAXED) <
+	    WBS_RING_NS) {
+		__atomic_store_n(&run->unrung, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	if (force && !__atomic_load_n(&run->unrung, __ATOMIC_RELAXED))
+		return;
+	__atomic_store_n(&run->unrung, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&run->rung_ns, now, __ATOMIC_RELAXED);
+	if (pwrite(run->bellfd, "\n", 1, 0) != 1)
+		wbs_log(4, "journal %s: doorbell: %s", run->journal,
+		    strerror(errno));
 }
 
 /* ------------------------------------------------------------------ */

@@ -24,6 +24,7 @@
 #define WBS_ERRMSG		512
 #define WBS_MAP_INITIAL		(4u << 20)
 #define WBS_MAP_STEP_MAX	(1ull << 30)	/* grow by doubling up to this */
+#define WBS_RING_NS		50000000	/* doorbell rate limit: 50 ms */
 
 #define WBS_INTERNAL	__attribute__((__visibility__("hidden")))
 

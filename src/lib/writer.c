@@ -36,6 +36,8 @@ syncer_main(void *arg)
 			ts.tv_nsec -= 1000000000;
 		}
 		pthread_cond_timedwait(&run->cond, &run->lock, &ts);
+		/* Appends the doorbell's rate limit held back. */
+		wbs_run_ring(run, 1);
 		if (__atomic_exchange_n(&run->dirty, 0, __ATOMIC_RELAXED)) {
 			pthread_mutex_unlock(&run->lock);
 			if (wbs_env_sync(&run->env, NULL) != 0)
@@ -489,6 +491,7 @@ wbs_run_open(struct wbs_run **runp, const struct wbs_opts *opts, char *errbuf,
 	pthread_mutex_init(&run->lock, NULL);
 	pthread_cond_init(&run->cond, NULL);
 	run->lockfd = -1;
+	run->bellfd = -1;
 	memset(&sa, 0, sizeof(sa));
 	wbs__run_start__init(&sa.rs);
 	sa.opts = opts;
@@ -636,6 +639,13 @@ wbs_run_open(struct wbs_run **runp, const struct wbs_opts *opts, char *errbuf,
 	 * the process dies, however it dies, so readers can tell a crashed
 	 * run from a live one without trusting pids.
 	 */
+	snprintf(lockpath, sizeof(lockpath), "%s/doorbell", run->env.path);
+	if ((run->bellfd = open(lockpath, O_WRONLY | O_CREAT | O_CLOEXEC,
+	    0644)) < 0) {
+		rc = wbs_err(&run->eb, WBS_EIO, "%s: %s", lockpath,
+		    strerror(errno));
+		goto fail;
+	}
 	snprintf(lockpath, sizeof(lockpath), "%s/writer.lock", run->env.path);
 	if ((run->lockfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC,
 	    0644)) < 0 || flock(run->lockfd, LOCK_SH) != 0) {
@@ -815,6 +825,8 @@ wbs_run_close(struct wbs_run *run)
 	}
 	if (run->lockfd >= 0)
 		close(run->lockfd);
+	if (run->bellfd >= 0)
+		close(run->bellfd);
 	wbs_keymap_release(&run->keys);
 	free(run->newkeys);
 	wbs_buf_release(&run->out);

@@ -28,6 +28,9 @@ struct wbs_run {
 	struct wbs_env		 env;
 	int			 env_open;
 	int			 lockfd;		/* writer.lock, held shared */
+	int			 bellfd;		/* doorbell, see wbs_run_ring() */
+	int64_t			 rung_ns;	/* monotonic time of the last ring */
+	int			 unrung;		/* appends since the last ring */
 	int			 disabled;
 	int			 finished;
 	struct wbs_keymap	 keys;
@@ -80,6 +83,7 @@ int	wbs_run_intern(struct wbs_run *run, MDB_txn *txn, const char *key,
 	    uint32_t *idp) WBS_INTERNAL;
 int	wbs_run_put_meta(struct wbs_run *run, MDB_txn *txn, const char *key,
 	    const void *val, size_t len) WBS_INTERNAL;
+void	wbs_run_ring(struct wbs_run *run, int force) WBS_INTERNAL;
 int	wbs_run_last_step(struct wbs_env *env, MDB_txn *txn, int64_t *stepp,
 	    int *openp, struct wbs_errbuf *eb) WBS_INTERNAL;
 

@@ -9,6 +9,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -807,6 +809,58 @@ test_import_options(void)
 	ok(stat(link, &sb) == 0, "files/ made in RUN_DIR");
 }
 
+/* Count IN_MODIFY events waiting on fd within ms milliseconds. */
+static int
+events(int fd, int ms)
+{
+	char		buf[4096];
+	struct pollfd	p = { fd, POLLIN, 0 };
+	int		n = 0;
+
+	while (poll(&p, 1, ms) == 1) {
+		ssize_t len = read(fd, buf, sizeof(buf));
+
+		for (char *q = buf; len > 0 && q < buf + len;) {
+			struct inotify_event *e = (struct inotify_event *)q;
+
+			n++;
+			q += sizeof(*e) + e->len;
+		}
+		ms = 0;
+	}
+	return n;
+}
+
+/* The doorbell wakes inotify watchers; it is rate-limited. */
+static void
+test_doorbell(void)
+{
+	struct wbs_run	*run;
+	struct wbs_item	 x = WBS_DOUBLE_ITEM("x", 1);
+	char		 bell[PATH_MAX];
+	int		 fd, n1, n2, n3;
+
+	ok(open_run(&run, "bell", NULL) == 0, "open bell");
+	snprintf(bell, sizeof(bell), "%s/doorbell", wbs_run_journal(run));
+	fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	ok(fd >= 0 && inotify_add_watch(fd, bell, IN_MODIFY) >= 0,
+	    "watch the doorbell");
+	usleep(60000);
+	(void)!wbs_run_log(run, &x, 1, WBS_STEP_AUTO, 0);
+	n1 = events(fd, 200);
+	ok(n1 >= 1, "a log call rings the doorbell (%d events)", n1);
+	for (int i = 0; i < 2000; i++)
+		(void)!wbs_run_log(run, &x, 1, WBS_STEP_AUTO, 0);
+	n2 = events(fd, 0);
+	ok(n2 <= 2, "2000 quick calls ring at most twice (%d)", n2);
+	/* What the rate limit held back rings within the sync interval. */
+	n3 = events(fd, 1500);
+	ok(n3 >= 1, "held-back appends ring within the sync interval (%d)",
+	    n3);
+	close(fd);
+	wbs_run_close(run);
+}
+
 int
 main(void)
 {
@@ -822,6 +876,7 @@ main(void)
 	test_damage();
 	test_growth_and_log();
 	test_import_options();
+	test_doorbell();
 	test_rmtree(root);
 	plan_lazy_done();
 	return tap_exit();
