@@ -498,9 +498,9 @@ wbs_run_open(struct wbs_run **runp, const struct wbs_opts *opts, char *errbuf,
 
 	if ((rc = fill_start(run, opts, &sa.rs, &tags, &ntags, host,
 	    sizeof(host))) != 0)
-		goto fail;
+		goto done;
 	if ((rc = apply_branch(run, opts, &sa.rs, &fork_run, &rewind_run)) != 0)
-		goto fail;
+		goto done;
 	v = wbs_opt_get(opts, WBS_OPT_RESUME);
 	sa.resume = v ? wbs_resume_parse(v) : WBS_RESUME_UNSET;
 	sa.rs.resume = sa.resume;
@@ -513,7 +513,7 @@ wbs_run_open(struct wbs_run **runp, const struct wbs_opts *opts, char *errbuf,
 	if (wandb_dir(root, wdir, sizeof(wdir)) != 0) {
 		rc = wbs_err(&run->eb, WBS_EINVAL, "directory \"%.100s\" is "
 		    "too long", root);
-		goto fail;
+		goto done;
 	}
 
 	/* The run id: given, remembered for resume=auto, rewound, or new. */
@@ -526,19 +526,19 @@ wbs_run_open(struct wbs_run **runp, const struct wbs_opts *opts, char *errbuf,
 	if (v == NULL) {
 		if ((rc = wbs_random_id(idbuf, 9)) != 0) {
 			rc = wbs_err(&run->eb, rc, "no randomness for a run id");
-			goto fail;
+			goto done;
 		}
 		v = idbuf;
 	}
 	if ((run->id = strdup(v)) == NULL) {
 		rc = WBS_ENOMEM;
-		goto fail;
+		goto done;
 	}
 	sa.rs.id = run->id;
 	if (fork_run != NULL && strcmp(fork_run, run->id) == 0) {
 		rc = wbs_err(&run->eb, WBS_EINVAL, "fork_from: a run cannot "
 		    "fork itself (%s); use resume_from to rewind", run->id);
-		goto fail;
+		goto done;
 	}
 
 	mode = wbs_opt_get(opts, WBS_OPT_MODE);
@@ -560,14 +560,14 @@ wbs_run_open(struct wbs_run **runp, const struct wbs_opts *opts, char *errbuf,
 	if (wbs_mkdirs(wdir, 0755) != 0) {
 		rc = wbs_err(&run->eb, errno == ENOSPC ? WBS_ENOSPC : WBS_EIO,
 		    "%s: %s", wdir, strerror(errno));
-		goto fail;
+		goto done;
 	}
 	snprintf(lockpath, sizeof(lockpath), "%s/.wbstore.lock", wdir);
 	if ((createfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC,
 	    0644)) < 0 || flock(createfd, LOCK_EX) != 0) {
 		rc = wbs_err(&run->eb, WBS_EIO, "%s: %s", lockpath,
 		    strerror(errno));
-		goto fail;
+		goto done;
 	}
 	if (rundir != NULL) {
 		struct stat sb;
@@ -581,7 +581,7 @@ wbs_run_open(struct wbs_run **runp, const struct wbs_opts *opts, char *errbuf,
 	if (exists && sa.resume == WBS_RESUME_NEVER) {
 		rc = wbs_err(&run->eb, WBS_EEXIST, "run %s exists in %s and "
 		    "resume is \"never\"", run->id, path);
-		goto fail;
+		goto done;
 	}
 	v = wbs_opt_get(opts, WBS_OPT_START_TIME);
 	run->start_us = v != NULL ? strtoll(v, NULL, 10) : wbs_now_us();
@@ -590,7 +590,7 @@ wbs_run_open(struct wbs_run **runp, const struct wbs_opts *opts, char *errbuf,
 	if (exists || rundir != NULL) {
 		if ((run->dir = strdup(path)) == NULL) {
 			rc = WBS_ENOMEM;
-			goto fail;
+			goto done;
 		}
 		if (!exists) {
 			char sub[PATH_MAX + 8];
@@ -601,11 +601,11 @@ wbs_run_open(struct wbs_run **runp, const struct wbs_opts *opts, char *errbuf,
 			(void)mkdir(sub, 0755);
 		}
 	} else if ((rc = make_run_dir(run, wdir, prefix, run->start_us)) != 0)
-		goto fail;
+		goto done;
 	snprintf(path, sizeof(path), "%s/run-%s.wbs", run->dir, run->id);
 	if ((run->journal = strdup(path)) == NULL) {
 		rc = WBS_ENOMEM;
-		goto fail;
+		goto done;
 	}
 	/*
 	 * A new journal is built under a temporary name and renamed into
@@ -628,11 +628,11 @@ wbs_run_open(struct wbs_run **runp, const struct wbs_opts *opts, char *errbuf,
 	if (!exists && mkdir(path, 0755) != 0 && errno != EEXIST) {
 		rc = wbs_err(&run->eb, errno == ENOSPC ? WBS_ENOSPC : WBS_EIO,
 		    "%s: %s", path, strerror(errno));
-		goto fail;
+		goto done;
 	}
 	if ((rc = wbs_env_open(&run->env, path, WBS_ENV_WRITER |
 	    (exists ? 0 : WBS_ENV_CREATE), &run->eb)) != 0)
-		goto fail;
+		goto done;
 	run->env_open = 1;
 	/*
 	 * Every live writer holds writer.lock shared; the kernel drops it when
@@ -644,19 +644,19 @@ wbs_run_open(struct wbs_run **runp, const struct wbs_opts *opts, char *errbuf,
 	    0644)) < 0) {
 		rc = wbs_err(&run->eb, WBS_EIO, "%s: %s", lockpath,
 		    strerror(errno));
-		goto fail;
+		goto done;
 	}
 	snprintf(lockpath, sizeof(lockpath), "%s/writer.lock", run->env.path);
 	if ((run->lockfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC,
 	    0644)) < 0 || flock(run->lockfd, LOCK_SH) != 0) {
 		rc = wbs_err(&run->eb, WBS_EIO, "%s: %s", lockpath,
 		    strerror(errno));
-		goto fail;
+		goto done;
 	}
 
 	if (exists) {
 		if ((rc = load_existing(run, &ar, &old)) != 0)
-			goto fail;
+			goto done;
 		sa.rs.resumed = 1;
 		sa.rs.starting_step = run->step;
 		sa.rs.runtime_base_us = run->runtime_base_us;
@@ -667,30 +667,30 @@ wbs_run_open(struct wbs_run **runp, const struct wbs_opts *opts, char *errbuf,
 		merge_info(old, &sa.rs);
 		sa.rs = *old;
 		if ((rc = wbs_run_append(run, build_start, &sa)) != 0)
-			goto fail;
+			goto done;
 	} else {
 		run->created_us = run->start_us;
 		sa.create = 1;
 		if ((rc = wbs_run_append(run, build_start, &sa)) != 0)
-			goto fail;
+			goto done;
 		if ((rc = wbs_env_sync(&run->env, &run->eb)) != 0)
-			goto fail;
+			goto done;
 		if (rename(path, run->journal) != 0) {
 			rc = wbs_err(&run->eb, WBS_EIO, "%s: %s", run->journal,
 			    strerror(errno));
-			goto fail;
+			goto done;
 		}
 		free(run->env.path);
 		if ((run->env.path = strdup(run->journal)) == NULL) {
 			rc = WBS_ENOMEM;
-			goto fail;
+			goto done;
 		}
 	}
 	close(createfd);
 	createfd = -1;
 	if (opts != NULL && opts->nconfig > 0 &&
 	    (rc = wbs_run_append(run, build_config0, &sa)) != 0)
-		goto fail;
+		goto done;
 	if (rundir == NULL)
 		link_latest(run, wdir);
 	if (sa.resume == WBS_RESUME_AUTO && rundir == NULL) {
@@ -706,25 +706,15 @@ wbs_run_open(struct wbs_run **runp, const struct wbs_opts *opts, char *errbuf,
 		if (pthread_create(&run->syncer, NULL, syncer_main, run) != 0) {
 			rc = wbs_err(&run->eb, WBS_EIO, "cannot start the sync "
 			    "thread");
-			goto fail;
+			goto done;
 		}
 		run->syncer_running = 1;
 	}
+	rc = 0;
 done:
-	wbs_arena_release(&ar);
-	free(fork_run);
-	free(rewind_run);
-	free(resume_id);
-	if (tags != NULL)
-		for (size_t i = 0; i < ntags; i++)
-			free(tags[i]);
-	free(tags);
-	*runp = run;
-	return 0;
-fail:
 	if (createfd >= 0)
 		close(createfd);
-	if (errbuf != NULL && errlen > 0)
+	if (rc != 0 && errbuf != NULL && errlen > 0)
 		snprintf(errbuf, errlen, "%s", run->eb.msg[0] ? run->eb.msg :
 		    wbs_strerror(rc));
 	wbs_arena_release(&ar);
@@ -735,7 +725,10 @@ fail:
 		for (size_t i = 0; i < ntags; i++)
 			free(tags[i]);
 	free(tags);
-	wbs_run_close(run);
+	if (rc != 0)
+		wbs_run_close(run);
+	else
+		*runp = run;
 	return rc;
 }
 
