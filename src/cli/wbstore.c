@@ -18,6 +18,7 @@ static const struct cmd cmds[] = {
 	    "show a run: attributes, config, summary, metric sparklines" },
 	{ "verify", cmd_verify, "RUN|DIR...",
 	    "check that every record of the journals decodes" },
+	{ "export", cmd_export, "[RUN|DIR...] --format csv|jsonl|npy|npz|postgres [--fields A,B] [-o DIR] [filters]\n       wbstore export --config FILE.yaml [-e NAME...] [-o]", "export runs for analysis: CSV, JSONL, NumPy, PostgreSQL" },
 };
 
 static const char *const help_extra[] = {
