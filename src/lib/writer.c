@@ -767,7 +767,7 @@ wbs_run_finish(struct wbs_run *run, int exit_code)
 		return 0;
 	}
 	wbs__exit__init(&a.ex);
-	now = wbs_now_us();
+	now = run->clock_us ? run->clock_us : wbs_now_us();
 	a.ex.code = exit_code;
 	a.ex.runtime_ms = (run->runtime_base_us + now - run->start_us) / 1000;
 	if ((rc = wbs_run_append(run, build_exit, &a)) != 0)

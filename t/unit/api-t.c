@@ -763,6 +763,7 @@ test_import_options(void)
 	struct wbs_item			 x = WBS_DOUBLE_ITEM("x", 1);
 	char				 dir[PATH_MAX], link[PATH_MAX];
 	int64_t				 t0 = 1600000000000000LL, times[3];
+	int64_t				 exit_us = 0, runtime_ms = -1;
 	int				 n = 0;
 	struct stat			 sb;
 
@@ -783,11 +784,14 @@ test_import_options(void)
 	(void)!wbs_run_log(run, &x, 1, WBS_STEP_AUTO, 0);
 	wbs_run_set_time(run, t0 + 2500000);
 	(void)!wbs_run_log(run, &x, 1, WBS_STEP_AUTO, 0);
-	wbs_run_set_time(run, 0);
+	wbs_run_set_time(run, t0 + 4000000);
 	(void)!wbs_run_finish(run, 0);
 	wbs_run_close(run);
 	ok(wbs_run_open(&run, o, err, sizeof(err)) == 0 &&
 	    wbs_run_step(run) == 2, "reopening RUN_DIR appends");
+	wbs_run_set_time(run, t0 + 5000000);
+	wbs_run_set_time(run, 0);
+	(void)!wbs_run_log(run, &x, 1, WBS_STEP_AUTO, 0);
 	wbs_run_close(run);
 	wbs_opts_free(o);
 	ok(wbs_journal_open(&j, dir, 0, err, sizeof(err)) == 0 &&
@@ -796,14 +800,18 @@ test_import_options(void)
 	is_int(st.created_us, t0, "creation time from START_TIME");
 	(void)!wbs_iter_open(&it, j, 1);
 	while (wbs_iter_next(it, &r) == 1)
-		if (r->type == WBS_REC_HISTORY && n < 2)
+		if (r->type == WBS_REC_HISTORY && n < 3)
 			times[n++] = r->time_us;
-		else if (r->type == WBS_REC_EXIT)
-			times[2] = r->time_us;
+		else if (r->type == WBS_REC_EXIT) {
+			exit_us = r->time_us;
+			runtime_ms = r->runtime_ms;
+		}
 	wbs_iter_free(it);
 	wbs_journal_close(j);
-	ok(n == 2 && times[0] == t0 + 1000000 && times[1] == t0 + 2500000,
+	ok(n == 3 && times[0] == t0 + 1000000 && times[1] == t0 + 2500000,
 	    "records carry the times given");
+	ok(exit_us == t0 + 4000000 && runtime_ms == 4000,
+	    "finish takes its time and run time from the time given");
 	ok(times[2] > t0 + 100000000, "wbs_run_set_time(0) returns to the clock");
 	snprintf(link, sizeof(link), "%s/files", dir);
 	ok(stat(link, &sb) == 0, "files/ made in RUN_DIR");
