@@ -16,6 +16,7 @@ int	cmd_show(int argc, char **argv);
 int	cmd_verify(int argc, char **argv);
 int	cmd_export(int argc, char **argv);
 int	cmd_import(int argc, char **argv);
+int	cmd_stop(int argc, char **argv);
 
 /* Print "usage: wbstore NAME USAGE" and the help text; exit code. */
 int	cmd_usage(const char *name, int status);

@@ -20,6 +20,7 @@ static const struct cmd cmds[] = {
 	    "check that every record of the journals decodes" },
 	{ "export", cmd_export, "[RUN|DIR...] --format csv|jsonl|npy|npz|postgres [--fields A,B] [-o DIR] [filters]\n       wbstore export --config FILE.yaml [-e NAME...] [-o]", "export runs for analysis: CSV, JSONL, NumPy, PostgreSQL" },
 	{ "import", cmd_import, "[--json] [-q] PATH...", "import W&B .wandb logs (files, run or wandb directories) into journals, in place" },
+	{ "stop", cmd_stop, "[--store DIR] [--clear] RUN...", "mark runs stopped: the relay answers their client {\"stopped\": true}" },
 };
 
 static const char *const help_extra[] = {

@@ -58,7 +58,7 @@ parse_file(struct jscan *js, struct fsbatch *b, int f, struct slices *sl,
 {
 	struct jstr	k;
 	size_t		n = 0;
-	int		rc;
+	int		rc, have_off = 0;
 
 	if (jscan_peek(js) != JK_OBJECT || jscan_open(js, '{') < 0) {
 		reply_error(rp, 400, "files.%s must be an object with offset "
@@ -72,6 +72,7 @@ parse_file(struct jscan *js, struct fsbatch *b, int f, struct slices *sl,
 				    "non-negative integer", fs_names[f]);
 				return -1;
 			}
+			have_off = 1;
 		} else if (jscan_streq(&k, "content")) {
 			if (jscan_peek(js) != JK_ARRAY) {
 				reply_error(rp, 400, "files.%s.content must be "
@@ -90,6 +91,11 @@ parse_file(struct jscan *js, struct fsbatch *b, int f, struct slices *sl,
 		    fs_names[f], js->err);
 		return -1;
 	}
+	if (!have_off || sl->p[f] == NULL) {
+		reply_error(rp, 400, "files.%s has no %s", fs_names[f],
+		    have_off ? "content" : "offset");
+		return -1;
+	}
 	b->f[f].present = 1;
 	return 0;
 }
@@ -106,8 +112,19 @@ parse_files(struct jscan *js, struct fsbatch *b, struct slices *sl,
 	enum jkind	kind = jscan_peek(js);
 
 	if (kind == JK_END || kind == JK_BAD) {
-		reply_error(rp, 400, "malformed JSON: a value is expected at "
-		    "byte %zu", jscan_offset(js));
+		unsigned char c = kind == JK_BAD ? (unsigned char)*js->p : 0;
+
+		if (c >= 0x20 && c < 0x7f)
+			reply_error(rp, 400, "malformed JSON: a value is "
+			    "expected at byte %zu, not '%c'", jscan_offset(js),
+			    c);
+		else if (c != 0)
+			reply_error(rp, 400, "malformed JSON: a value is "
+			    "expected at byte %zu, not the unexpected byte "
+			    "0x%02X", jscan_offset(js), c);
+		else
+			reply_error(rp, 400, "malformed JSON: a value is "
+			    "expected at byte %zu", jscan_offset(js));
 		return -1;
 	}
 	if (kind != JK_OBJECT || jscan_open(js, '{') < 0) {
@@ -152,7 +169,7 @@ parse_envelope(char *body, size_t len, struct fsbatch *b, struct slices *sl,
 	struct jstr	k;
 	struct jnum	num;
 	size_t		n = 0;
-	int		rc, bad = 0;
+	int		rc, bad = 0, nfiles = 0;
 	const char	*what = NULL;
 
 	jscan_init(&js, body, len);
@@ -163,6 +180,10 @@ parse_envelope(char *body, size_t len, struct fsbatch *b, struct slices *sl,
 	}
 	while ((rc = jscan_member(&js, &n, &k)) == 1) {
 		if (jscan_streq(&k, "files")) {
+			if (nfiles++ > 0) {
+				reply_error(rp, 400, "\"files\" given twice");
+				return -1;
+			}
 			if (parse_files(&js, b, sl, rp) < 0)
 				return -1;
 		} else if (jscan_streq(&k, "complete")) {

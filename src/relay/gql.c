@@ -970,7 +970,11 @@ gql_handle(struct relay *r, const char *body, size_t len,
 	g.host = hosthdr;
 	if ((req = json_loadb(body, len, 0, &e)) == NULL ||
 	    !json_is_object(req)) {
-		if (req == NULL)
+		if (req == NULL && strstr(e.text, "\\u0000") != NULL)
+			reply_gql_error(rp, 400, "request body: a string holds "
+			    "\\u0000 (NUL), which names and values may not "
+			    "contain (line %d, column %d)", e.line, e.column);
+		else if (req == NULL)
 			reply_gql_error(rp, 400, "request body is not JSON: %s "
 			    "(line %d, column %d)", e.text, e.line, e.column);
 		else

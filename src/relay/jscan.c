@@ -651,6 +651,9 @@ jscan_skip(struct jscan *js)
 	case JK_END:
 		return jscan_fail(js, "value expected, end of text found");
 	default:
+		if ((unsigned char)*js->p < 0x20 || (unsigned char)*js->p >= 0x7f)
+			return jscan_fail(js, "unexpected byte 0x%02X",
+			    (unsigned char)*js->p);
 		return jscan_fail(js, "unexpected character '%c'", *js->p);
 	}
 }

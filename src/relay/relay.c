@@ -70,12 +70,35 @@ static struct rreq *suspended_list;
 
 /* ---- replies ---- */
 
+/*
+ * Make a message valid UTF-8 in place: bytes that start no valid sequence
+ * (from a client's bytes, or a sequence cut short) become '?'.
+ */
+static void
+utf8_clean(char *msg)
+{
+	unsigned char	*p = (unsigned char *)msg;
+	size_t		 n;
+
+	while (*p != '\0') {
+		n = *p < 0x80 ? 1 : (*p & 0xe0) == 0xc0 ? 2 :
+		    (*p & 0xf0) == 0xe0 ? 3 : (*p & 0xf8) == 0xf0 ? 4 : 0;
+		if (n == 0 || strnlen((char *)p, n) < n ||
+		    !jscan_utf8_valid((char *)p, n)) {
+			*p++ = '?';
+			continue;
+		}
+		p += n;
+	}
+}
+
 static void
 vreply(struct reply *rp, int status, int gql, const char *fmt, va_list ap)
 {
 	char msg[RELAY_ERR];
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	utf8_clean(msg);
 	rp->status = status;
 	buf_reset(&rp->body);
 	if (gql) {

@@ -98,6 +98,69 @@ get_vars(json_t *vars, struct upvars *u, struct reply *rp)
 	return 0;
 }
 
+/* Chars (code points) of a UTF-8 string. */
+static size_t
+utf8_chars(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			n++;
+	return n;
+}
+
+/*
+ * Check everything the writes below could refuse before any is made, so
+ * that a refused UpsertBucket changes nothing: the config and summary
+ * documents, the lengths of the fields and the tags.
+ */
+static int
+check_vars(struct relay *r, const struct upvars *u, struct reply *rp)
+{
+	struct conv	c;
+	size_t		n0 = r->iv.n, len;
+	json_t		*e;
+
+	memset(&c, 0, sizeof(c));
+	c.ar = &r->ar;
+	c.iv = &r->iv;
+	c.kind = CONV_CONFIG;
+	if (u->config != NULL && conv_config(&c, arena_strndup(&r->ar,
+	    u->config, strlen(u->config)), strlen(u->config)) != 0) {
+		reply_gql_error(rp, 400, "config: %s", c.err);
+		return -1;
+	}
+	c.kind = CONV_SUMMARY;
+	if (u->summary != NULL && conv_line(&c, arena_strndup(&r->ar,
+	    u->summary, strlen(u->summary)), strlen(u->summary)) != 0) {
+		reply_gql_error(rp, 400, "summaryMetrics: wandb-summary.json: "
+		    "%s", c.err);
+		return -1;
+	}
+	r->iv.n = n0;
+	for (int i = 0; i < 4; i++)
+		if (u->field[i] != NULL && (len = strlen(u->field[i])) >
+		    (64u << 10)) {
+			reply_gql_error(rp, 400, "variable $%s is %zu bytes, "
+			    "over the limit of %u", field_var[i], len,
+			    64u << 10);
+			return -1;
+		}
+	for (size_t i = 0; u->tags != NULL && i < json_array_size(u->tags);
+	    i++) {
+		e = json_array_get(u->tags, i);
+		len = utf8_chars(json_string_value(e));
+		if (len < 1 || len > 64) {
+			reply_gql_error(rp, 400, "variable $tags[%zu] \"%.70s\" "
+			    "has %zu characters; tags have 1 to 64", i,
+			    json_string_value(e), len);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* _wandb.branch_point {run_id, step} of a backend-form config; 1 if any. */
 static int
 branch_point(const char *cfg, char *run, size_t rlen, int64_t *step)
@@ -424,7 +487,7 @@ upsert_handle(struct relay *r, json_t *vars, json_t *data, struct reply *rp)
 	json_t		*bucket;
 	int		 inserted = 0;
 
-	if (get_vars(vars, &u, rp) != 0)
+	if (get_vars(vars, &u, rp) != 0 || check_vars(r, &u, rp) != 0)
 		return -1;
 	if ((id = u.name) == NULL && u.id != NULL) {
 		if (store_parse_storage_id(u.id, idbuf, sizeof(idbuf)) != 0) {

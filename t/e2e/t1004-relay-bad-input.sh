@@ -76,6 +76,13 @@ test_expect_success 'GraphQL: wrong variable types and invalid names' '
 	    "variables": {"name": "r1", "project": "demo",
 	    "config": json.dumps({"lr": 5})}})
 	upsert("v7.json", "r1", project="other")
+	upsert("v8.json", "r1", displayName="renamed", tags=["t"],
+	    notes="n", host="h2", config={"lr": 2})
+	d = json.load(open(T + "/v8.json"))
+	d["variables"]["config"] = d["variables"]["config"][:-3]
+	write("v8.json", d)
+	upsert("v9.json", "r1", displayName="renamed", summaryMetrics="{\"a\": }")
+	upsert("v10.json", "r1", displayName="renamed", tags=["ok", "x" * 65])
 	EOF
 	st=$(gql v1.json) && expect 400 "variable \$name must be a string, not a number" &&
 	st=$(gql v2.json) && expect 400 "contains one of the characters" &&
@@ -84,6 +91,9 @@ test_expect_success 'GraphQL: wrong variable types and invalid names' '
 	st=$(gql v5.json) && expect 400 "config: invalid JSON" &&
 	st=$(gql v6.json) && expect 400 "config entries must be objects" &&
 	st=$(gql v7.json) && expect 400 "run id r1 is already used by wbstore/demo" &&
+	st=$(gql v8.json) && expect 400 "config: invalid JSON" &&
+	st=$(gql v9.json) && expect 400 "summaryMetrics: wandb-summary.json: invalid JSON" &&
+	st=$(gql v10.json) && expect 400 "\$tags\[1\] .* has 65 characters" &&
 	! ls -d store/wandb/*ok1 2>/dev/null &&
 	unchanged
 '
@@ -98,6 +108,12 @@ test_expect_success 'GraphQL: unsafe file names for CreateRunFiles' '
 		st=$(gql cf.json) && expect 400 "files\\[1\\]: file name" ||
 		    exit 1
 	done &&
+	py <<-\EOF &&
+	write("cf.json", {"query": "mutation CreateRunFiles { x }",
+	    "variables": {"entity": "wbstore", "project": "demo",
+	    "run": "r1", "files": ["ok.txt", "a\u0000b"]}})
+	EOF
+	st=$(gql cf.json) && expect 400 "u0000 (NUL), which names and values may not" &&
 	unchanged
 '
 
@@ -121,6 +137,18 @@ test_expect_success 'file_stream: malformed envelopes' '
 	st=$(raw $FS "{\"complete\": \"yes\"}") && expect 400 "complete must be true or false" &&
 	st=$(raw $FS "{\"exitcode\": \"x\"}") && expect 400 "exitcode must be an integer" &&
 	st=$(raw $FS "{\"uploaded\": [1]}") && expect 400 "uploaded must be an array" &&
+	st=$(raw $FS "{\"files\": {\"output.log\": {\"content\": [\"x\"]}}}") &&
+	expect 400 "files.output.log has no offset" &&
+	st=$(raw $FS "{\"files\": {\"output.log\": {\"offset\": 0}}}") &&
+	expect 400 "files.output.log has no content" &&
+	st=$(raw $FS "{\"files\": {}, \"files\": {}}") &&
+	expect 400 "\\\\\"files\\\\\" given twice" &&
+	st=$(raw $FS "{\"files\": {\"wandb-history.jsonl\": {\"offset\": 3, \"content\": [\"{}\"]}, \"wandb-history.jsonl\": {\"offset\": 3, \"content\": [\"{}\"]}}}") &&
+	expect 400 "file wandb-history.jsonl given twice" &&
+	printf "{\"files\": \\376}" >fe.body &&
+	st=$(curl -sS -o out.json -w "%{http_code}" --data-binary @fe.body \
+	    "$(relay_url)$FS") && expect 400 "unexpected byte 0xFE" &&
+	python3 -c "import json; json.load(open(\"out.json\"))" &&
 	unchanged
 '
 
