@@ -51,8 +51,34 @@ demo)
 	"$build/contrib/examples/train"
 	echo "== wbstore ls"
 	"$build/wbstore" ls
-	echo "== wbstore show latest-run"
-	"$build/wbstore" show latest-run
+	echo "== a wbstored relay on 127.0.0.1 plays the W&B server"
+	"$build/wbstored" --listen 127.0.0.1:0 --store "$demo/server" \
+	    --port-file "$demo/port" 2>"$demo/relay.log" &
+	relay=$!
+	trap 'kill $relay 2>/dev/null || true; wait $relay 2>/dev/null || true' \
+	    EXIT INT TERM
+	i=0
+	while [ ! -s "$demo/port" ] && [ $i -lt 100 ] &&
+	    kill -0 $relay 2>/dev/null; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	if [ ! -s "$demo/port" ]; then
+		echo "quickstart: the relay did not start:" >&2
+		cat "$demo/relay.log" >&2
+		exit 1
+	fi
+	WANDB_BASE_URL=http://127.0.0.1:$(cat "$demo/port")
+	WANDB_API_KEY=demo_0123456789012345678901234567890123456789
+	export WANDB_BASE_URL WANDB_API_KEY
+	echo "== wbstore sync: upload the run to $WANDB_BASE_URL"
+	"$build/wbstore" sync wandb
+	echo "== wbstore show: the relay's copy"
+	"$build/wbstore" show "$demo/server/wandb/latest-run"
+	echo "== stop the relay"
+	kill -TERM $relay
+	wait $relay || true
+	trap - EXIT INT TERM
 	;;
 test)
 	make -j"$(nproc)" check 2>&1 | grep -E '^(PASS|FAIL|ERROR|XPASS|SKIP):' |

@@ -13,6 +13,7 @@
 #include "cmd.h"
 #include "log.h"
 #include "runs.h"
+#include "sync/sync.h"
 
 struct ls {
 	int		json;
@@ -29,7 +30,7 @@ ls_one(const char *rundir, void *arg)
 	struct wbs_journal		*j;
 	struct wbs_journal_stat		 st;
 	const struct wbs_run_info	*ri;
-	char				 err[512], size[32], when[32];
+	char				 err[512], size[32], when[32], sst[160];
 	int				 rc;
 
 	if ((rc = wbs_journal_open(&j, rundir, WBS_JOURNAL_RDONLY, err,
@@ -38,6 +39,7 @@ ls_one(const char *rundir, void *arg)
 		ls->failed++;
 		return 0;
 	}
+	sync_status(j, sst, sizeof(sst));
 	if ((rc = wbs_journal_stat(j, &st)) != 0 ||
 	    (rc = wbs_journal_info(j, &ri)) != 0) {
 		log_warnx("%s", wbs_journal_errmsg(j));
@@ -78,16 +80,18 @@ ls_one(const char *rundir, void *arg)
 		    (unsigned long long)st.bytes, (long long)st.created_us,
 		    (long long)st.last_us);
 		json_str(b, rundir, strlen(rundir));
+		buf_adds(b, ",\"sync\":");
+		json_str(b, sst, strlen(sst));
 		buf_addc(b, '}');
 	} else {
 		if (ls->n == 0)
-			printf("%-10s %-20s %-16s %-9s %8s %10s  %s\n", "ID",
-			    "NAME", "PROJECT", "STATE", "STEPS", "SIZE",
-			    "UPDATED");
-		printf("%-10s %-20.20s %-16.16s %-9s %8lld %10s  %s\n", ri->id,
-		    ri->name ? ri->name : "-", ri->project,
+			printf("%-10s %-20s %-16s %-9s %8s %10s  %-19s  %s\n",
+			    "ID", "NAME", "PROJECT", "STATE", "STEPS", "SIZE",
+			    "UPDATED", "SYNC");
+		printf("%-10s %-20.20s %-16.16s %-9s %8lld %10s  %-19s  %s\n",
+		    ri->id, ri->name ? ri->name : "-", ri->project,
 		    fmt_state(st.state, st.live), (long long)st.last_step + 1,
-		    size, when);
+		    size, when, sst);
 	}
 	ls->n++;
 	wbs_journal_close(j);

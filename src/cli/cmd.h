@@ -15,6 +15,7 @@ int	cmd_ls(int argc, char **argv);
 int	cmd_show(int argc, char **argv);
 int	cmd_verify(int argc, char **argv);
 int	cmd_export(int argc, char **argv);
+int	cmd_sync(int argc, char **argv);
 int	cmd_import(int argc, char **argv);
 int	cmd_stop(int argc, char **argv);
 
