@@ -144,17 +144,21 @@ find_yaml(int argc, char **argv)
 	return NULL;
 }
 
-/* Split a comma-separated list into s. */
-static void
+/* Split a comma-separated list into s; -1 if it names nothing. */
+static int
 add_list(struct strset *s, const char *arg)
 {
-	char *copy = strdup(arg), *p, *tok, *save = NULL;
+	char	*copy = strdup(arg), *p, *tok, *save = NULL;
+	size_t	 n = 0;
 
 	if (copy == NULL)
 		fatalx("out of memory");
-	for (p = copy; (tok = strtok_r(p, ",", &save)) != NULL; p = NULL)
+	for (p = copy; (tok = strtok_r(p, ",", &save)) != NULL; p = NULL) {
 		strset_add(s, tok);
+		n++;
+	}
 	free(copy);
+	return n > 0 ? 0 : -1;
 }
 
 /* --history-samples all|N. */
@@ -289,7 +293,9 @@ parse(struct xargs *a, int argc, char **argv)
 			strset_add(&a->dirs, optarg);
 			break;
 		case OPT_FIELDS:
-			add_list(&a->fields, optarg);
+			if (add_list(&a->fields, optarg) != 0)
+				return xusage(a, "bad --fields \"%s\": expected "
+				    "field names separated by commas", optarg);
 			break;
 		case OPT_OVERWRITE:
 			a->o.overwrite = 1;

@@ -5,7 +5,9 @@
 # figure when /usr/bin/time is installed), against the budget of 64 MiB,
 # and ratios to reference runs on the same data: reading the journal
 # (wbstore verify) for CSV, and psql's \copy of the same rows for
-# PostgreSQL (the server's own floor).
+# PostgreSQL (the server's own floor), into a like table without and with
+# the history table's foreign key.  CPU seconds of the exporter come from
+# GNU time: on a loaded machine the wall clock counts other processes.
 #
 #   make bench-export            (or: sh t/bench/export.sh [ROWS])
 set -u
@@ -36,6 +38,18 @@ secs() {
 # The figures of a --stats line: "ROWS_PER_S RSS_MIB".
 stats_of() {
 	sed -n 's/.*(\([0-9]*\) rows\/s).*peak RSS \([0-9.]*\) MiB.*/\1 \2/p' "$1"
+}
+
+# CPU seconds (user + system) of a GNU time -v report, or "?".
+cpu_of() {
+	awk '/User time \(seconds\)/ { u = $NF; n++ }
+	    /System time \(seconds\)/ { s = $NF; n++ }
+	    END { if (n == 2) printf "%.2f", u + s; else printf "?" }' "$1"
+}
+
+# "N rows per CPU-second" for CPU seconds $1, or nothing.
+per_cpu() {
+	echo "$1" | awk -v r="$ROWS" '$1 > 0 { printf "%.0f rows per CPU-second", r / $1 }'
 }
 
 verdict() {
@@ -69,6 +83,8 @@ echo "CSV export:           $csv_s s, $csv_rate rows/s, peak RSS $csv_rss MiB" \
     "($(verdict "$csv_rss") the 64 MiB budget)"
 if [ -n "$TIMEV" ]; then
 	echo "  GNU time: max RSS $(sed -n 's/.*Maximum resident set size (kbytes): //p' csv.err) KiB"
+	c=$(cpu_of csv.err)
+	echo "  CPU: $c s ($(per_cpu "$c"); the wall clock counts other load)"
 fi
 echo "  ratio: CSV export time / journal read time = $(echo "$csv_s $read_s" |
     awk '{ printf "%.2f", $1 / $2 }')"
@@ -91,6 +107,8 @@ echo "PostgreSQL export:    $pg_s s, $pg_rate rows/s, peak RSS $pg_rss MiB" \
     "($(verdict "$pg_rss") the 64 MiB budget)"
 if [ -n "$TIMEV" ]; then
 	echo "  GNU time: max RSS $(sed -n 's/.*Maximum resident set size (kbytes): //p' pg.err) KiB"
+	c=$(cpu_of pg.err)
+	echo "  client CPU: $c s ($(per_cpu "$c"); the rest is the server's)"
 fi
 t0=$(now)
 "$WBSTORE" export "$DIR/wandb" --format postgres --db-url "$PG_URL" \
@@ -98,12 +116,21 @@ t0=$(now)
 t1=$(now)
 echo "  re-export (nothing new): $(secs "$t0" "$t1") s"
 pg_psql "\\copy wbstore.history TO '$DIR/h.copy'" || exit 1
+# References: the same rows loaded by psql, into a like table without
+# and with the history table's foreign key (checked row by row).
 pg_psql "CREATE TABLE wbstore.h2 (LIKE wbstore.history INCLUDING ALL)" ||
     exit 1
+pg_psql "CREATE TABLE wbstore.h3 (LIKE wbstore.history INCLUDING ALL,
+    FOREIGN KEY (project, run_id) REFERENCES wbstore.runs)" || exit 1
 t0=$(now)
 pg_psql "\\copy wbstore.h2 FROM '$DIR/h.copy'" || exit 1
 t1=$(now)
 copy_s=$(secs "$t0" "$t1")
-printf '%s\n' "  reference: psql's \\copy of the same rows into a like table: $copy_s s"
+t0=$(now)
+pg_psql "\\copy wbstore.h3 FROM '$DIR/h.copy'" || exit 1
+t1=$(now)
+fk_s=$(secs "$t0" "$t1")
+printf '%s\n' "  reference: psql's \\copy of the same rows into a like table: $copy_s s; with the foreign key: $fk_s s"
 printf '%s\n' "  ratio: export time / psql's \\copy time = $(echo "$pg_s $copy_s" |
+    awk '{ printf "%.2f", $1 / $2 }'); with the foreign key: $(echo "$pg_s $fk_s" |
     awk '{ printf "%.2f", $1 / $2 }')"

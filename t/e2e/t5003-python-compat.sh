@@ -376,4 +376,48 @@ test_expect_success 'unsupported calls are no-ops with one warning each' '
 	wbstore show --json stub2 | grep "\"fine\":2"
 '
 
+test_expect_success 'resume_from, WANDB_RESUME and WANDB_SILENT' '
+	mkdir rsm && cd rsm &&
+	py - <<-\EOF &&
+	import wandb, wbstore
+	with wandb.init(dir=".", id="rw1", config={"lr": 0.1}) as run:
+	    for i in range(5):
+	        run.log({"loss": float(i)})
+	run = wandb.init(dir=".", resume_from="rw1?_step=2")
+	assert run.id == "rw1" and run.resumed, (run.id, run.resumed)
+	assert run.config.lr == 0.1, dict(run.config)
+	run.log({"loss": 9.0})
+	run.finish()
+	with wbstore.Reader("rw1") as r:
+	    info = r.info()
+	assert (info["rewind_run"], info["rewind_step"]) == ("rw1", 2), info
+	for bad in ("rw1?_step=x", "rw1"):
+	    try:
+	        wandb.init(dir=".", resume_from=bad)
+	        raise SystemExit("resume_from=%r accepted" % bad)
+	    except wandb.errors.UsageError as e:
+	        assert "step" in str(e), e
+	try:
+	    wandb.init(dir=".", id="x", fork_from="rw1?_step=1",
+	               resume_from="rw1?_step=1")
+	    raise SystemExit("fork_from with resume_from accepted")
+	except wandb.errors.UsageError as e:
+	    assert "mutually exclusive" in str(e), e
+	EOF
+	cat >again.py <<-\EOF &&
+	import wandb
+	run = wandb.init(dir=".")
+	print(run.id, run.resumed, run.step)
+	run.log({"x": run.step})
+	EOF
+	WANDB_RUN_ID=env1 WANDB_RESUME=allow py again.py >o1 2>e1 &&
+	WANDB_RUN_ID=env1 WANDB_RESUME=allow WANDB_SILENT=true \
+	    py again.py >o2 2>e2 &&
+	test "$(cat o1)" = "env1 False 0" && test "$(cat o2)" = "env1 True 1" &&
+	grep "^wandb: Run env1" e1 && test ! -s e2 &&
+	! WANDB_RUN_ID=env1 WANDB_RESUME=never py again.py >o3 2>e3 &&
+	grep "resume is \"never\"" e3 &&
+	wbstore show --json env1 | grep "\"rows\":2"
+'
+
 test_done

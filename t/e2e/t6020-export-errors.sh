@@ -54,6 +54,10 @@ test_expect_success 'usage errors exit 2' '
 	    wbstore export --format csv -e x &&
 	expect 2 "--format cannot be combined with an experiments file" \
 	    wbstore export --config e.yaml --format csv &&
+	expect 2 "bad --fields \",,\": expected field names" \
+	    wbstore export --format csv --fields ,, &&
+	expect 2 "bad --fields \"\": expected field names" \
+	    wbstore export --format csv --fields "" &&
 	expect 2 "unrecognized option" wbstore export --format csv --bogus
 '
 

@@ -194,6 +194,13 @@ def _existing(root, run_id):
     return None
 
 
+def _moment_run(moment):
+    """The run of "RUN?_step=N" (resume_from names the run it rewinds)."""
+    if not isinstance(moment, str) or "?" not in moment:
+        return None
+    return moment.split("?", 1)[0] or None
+
+
 def _active_reinit(reinit):
     """What to do with a running run: a run to return, or None."""
     if run is None or run._finished:
@@ -249,7 +256,8 @@ def _init(kw):
     attrs = _env_attrs(a)
     old = None
     if a["mode"] != "disabled" and a["resume"] != "never":
-        old = _existing(a["dir"], a["id"] or _env("WANDB_RUN_ID"))
+        old = _existing(a["dir"], a["id"] or _env("WANDB_RUN_ID") or
+                        _moment_run(a["resume_from"]))
     mirror = {}
     if old is not None:
         for k in ("name", "notes", "group", "job_type"):
