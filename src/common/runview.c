@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,19 +12,57 @@
 #include "log.h"
 #include "runview.h"
 
+/* FNV-1a hash of a key. */
+static size_t
+series_hash(const char *key)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+		h = (h ^ *p) * 1099511628211ULL;
+	return (size_t)h;
+}
+
+/* Rebuild the hash index at twice the size. */
+static void
+series_rehash(struct runview *rv)
+{
+	size_t n = rv->nslots ? rv->nslots * 2 : 64;
+
+	free(rv->slots);
+	if ((rv->slots = calloc(n, sizeof(*rv->slots))) == NULL)
+		fatalx("out of memory");
+	rv->nslots = n;
+	for (size_t i = 0; i < rv->nseries; i++) {
+		size_t h = series_hash(rv->series[i].key) & (n - 1);
+
+		while (rv->slots[h] != 0)
+			h = (h + 1) & (n - 1);
+		rv->slots[h] = i + 1;
+	}
+}
+
 /* The series of key, created on first use. */
 static struct series *
 series_get(struct runview *rv, const char *key)
 {
-	struct series *s;
+	struct series	*s;
+	size_t		 h;
 
-	for (size_t i = rv->nseries; i > 0; i--)
-		if (strcmp(rv->series[i - 1].key, key) == 0)
-			return &rv->series[i - 1];
-	if ((rv->series = realloc(rv->series, (rv->nseries + 1) *
-	    sizeof(*rv->series))) == NULL)
-		fatalx("out of memory");
+	if (rv->nslots == 0 || (rv->nseries + 1) * 2 > rv->nslots)
+		series_rehash(rv);
+	h = series_hash(key) & (rv->nslots - 1);
+	for (; rv->slots[h] != 0; h = (h + 1) & (rv->nslots - 1))
+		if (strcmp(rv->series[rv->slots[h] - 1].key, key) == 0)
+			return &rv->series[rv->slots[h] - 1];
+	if (rv->nseries == rv->capseries) {
+		rv->capseries = rv->capseries ? rv->capseries * 2 : 16;
+		if ((rv->series = realloc(rv->series, rv->capseries *
+		    sizeof(*rv->series))) == NULL)
+			fatalx("out of memory");
+	}
 	s = &rv->series[rv->nseries++];
+	rv->slots[h] = rv->nseries;
 	memset(s, 0, sizeof(*s));
 	if ((s->key = strdup(key)) == NULL)
 		fatalx("out of memory");
@@ -139,6 +178,7 @@ runview_release(struct runview *rv)
 	for (size_t i = 0; i < rv->nseries; i++)
 		free(rv->series[i].key);
 	free(rv->series);
+	free(rv->slots);
 	memset(rv, 0, sizeof(*rv));
 }
 

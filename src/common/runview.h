@@ -28,6 +28,9 @@ struct runview {
 	struct tree			*summary;
 	struct series			*series;
 	size_t				 nseries;
+	size_t				 capseries;
+	size_t				*slots;		/* hash: index + 1 */
+	size_t				 nslots;	/* a power of two */
 	uint64_t			 counts[16];	/* by enum wbs_rec */
 	uint64_t			 rows;
 	int64_t				 last_step;

@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,8 +31,10 @@ tree_clear(struct tree *t)
 	for (size_t i = 0; i < t->nkids; i++)
 		tree_free(t->kids[i]);
 	free(t->kids);
+	free(t->slots);
 	t->kids = NULL;
-	t->nkids = t->cap = 0;
+	t->slots = NULL;
+	t->nkids = t->cap = t->nslots = 0;
 }
 
 void
@@ -44,16 +47,65 @@ tree_free(struct tree *t)
 	free(t);
 }
 
+/* Nodes with more children than this find them through a hash. */
+#define TREE_HASH_MIN	16
+
+/* FNV-1a hash of name[0..len). */
+static size_t
+name_hash(const char *name, size_t len)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)name[i]) * 1099511628211ULL;
+	return (size_t)h;
+}
+
+/* Rebuild the hash of t's children, sized for at least n of them. */
+static void
+reindex(struct tree *t, size_t n)
+{
+	size_t ns = 64;
+
+	while (ns < n * 2)
+		ns *= 2;
+	free(t->slots);
+	if ((t->slots = calloc(ns, sizeof(*t->slots))) == NULL)
+		fatalx("out of memory");
+	t->nslots = ns;
+	for (size_t i = 0; i < t->nkids; i++) {
+		const char	*k = t->kids[i]->name;
+		size_t		 h = name_hash(k, strlen(k)) & (ns - 1);
+
+		while (t->slots[h] != 0)
+			h = (h + 1) & (ns - 1);
+		t->slots[h] = i + 1;
+	}
+}
+
+/* Whether child c is called name[0..len). */
+static int
+named(const struct tree *c, const char *name, size_t len)
+{
+	return strncmp(c->name, name, len) == 0 && c->name[len] == '\0';
+}
+
 /* The child called name[0..len), created if create is set. */
 static struct tree *
 child(struct tree *t, const char *name, size_t len, int create)
 {
-	struct tree *c;
+	struct tree	*c;
+	size_t		 h = 0;
 
-	for (size_t i = 0; i < t->nkids; i++)
-		if (strncmp(t->kids[i]->name, name, len) == 0 &&
-		    t->kids[i]->name[len] == '\0')
-			return t->kids[i];
+	if (t->nslots != 0) {
+		h = name_hash(name, len) & (t->nslots - 1);
+		for (; t->slots[h] != 0; h = (h + 1) & (t->nslots - 1))
+			if (named(t->kids[t->slots[h] - 1], name, len))
+				return t->kids[t->slots[h] - 1];
+	} else
+		for (size_t i = 0; i < t->nkids; i++)
+			if (named(t->kids[i], name, len))
+				return t->kids[i];
 	if (!create)
 		return NULL;
 	if (t->leaf)
@@ -68,6 +120,10 @@ child(struct tree *t, const char *name, size_t len, int create)
 	if ((c->name = strndup(name, len)) == NULL)
 		fatalx("out of memory");
 	t->kids[t->nkids++] = c;
+	if (t->nslots != 0 && t->nkids * 2 <= t->nslots)
+		t->slots[h] = t->nkids;
+	else if (t->nkids > TREE_HASH_MIN)
+		reindex(t, t->nkids);
 	return c;
 }
 
@@ -131,6 +187,8 @@ tree_remove(struct tree *root, const char *path)
 			memmove(&parent->kids[i], &parent->kids[i + 1],
 			    (parent->nkids - i - 1) * sizeof(*parent->kids));
 			parent->nkids--;
+			if (parent->nslots != 0)
+				reindex(parent, parent->nkids);
 			return 0;
 		}
 	return -1;

@@ -14,6 +14,8 @@ struct tree {
 	struct tree	**kids;
 	size_t		  nkids;
 	size_t		  cap;
+	size_t		 *slots;	/* hash of kids by name: index + 1 */
+	size_t		  nslots;	/* 0, or a power of two */
 };
 
 struct tree	*tree_new(void);
