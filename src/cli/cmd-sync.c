@@ -790,6 +790,9 @@ cmd_sync(int argc, char **argv)
 	const char	*env;
 	int		rc;
 
+	for (int i = 1; i < argc; i++)	/* the daemon does it */
+		if (strcmp(argv[i], "--now") == 0)
+			return cmd_sync_now(argc, argv);
 	memset(&o, 0, sizeof(o));
 	o.clean_hours = 24;
 	o.so.max_retries = -1;

@@ -17,6 +17,9 @@ int	cmd_verify(int argc, char **argv);
 int	cmd_export(int argc, char **argv);
 int	cmd_sync(int argc, char **argv);
 int	cmd_import(int argc, char **argv);
+int	cmd_status(int argc, char **argv);
+int	cmd_sync_now(int argc, char **argv);
+int	cmd_seal(int argc, char **argv);
 int	cmd_stop(int argc, char **argv);
 
 /* Print "usage: wbstore NAME USAGE" and the help text; exit code. */

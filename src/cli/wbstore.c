@@ -19,7 +19,9 @@ static const struct cmd cmds[] = {
 	{ "verify", cmd_verify, "RUN|DIR...",
 	    "check that every record of the journals decodes" },
 	{ "export", cmd_export, "[RUN|DIR...] --format csv|jsonl|npy|npz|postgres [--fields A,B] [-o DIR] [filters]\n       wbstore export --config FILE.yaml [-e NAME...] [-o]", "export runs for analysis: CSV, JSONL, NumPy, PostgreSQL" },
-	{ "sync", cmd_sync, "[-e ENTITY] [-p PROJECT] [--id ID] [--include-synced] [--no-mark-synced] [--sync-all] [--clean [--clean-old-hours N] [--clean-force]] [--dry-run] [--view] [-j N] [--json] [--finish-crashed] [--insecure] [--timeout S] [--retries N] [PATH...]", "upload runs to a W&B-compatible server ($WANDB_BASE_URL), exactly once" },
+	{ "sync", cmd_sync, "[-e ENTITY] [-p PROJECT] [--id ID] [--include-synced] [--no-mark-synced] [--sync-all] [--clean [--clean-old-hours N] [--clean-force]] [--dry-run] [--view] [-j N] [--json] [--finish-crashed] [--insecure] [--timeout S] [--retries N] [PATH...]\n       wbstore sync --now [--json]", "upload runs to a W&B-compatible server ($WANDB_BASE_URL), exactly once" },
+	{ "status", cmd_status, "[--json]", "what the running wbstored is doing: per run state, backlog, last error" },
+	{ "seal", cmd_seal, "RUN --to DIR", "write a compacted copy of a journal (consistent while it is written) for a daemon on another host to sync" },
 	{ "import", cmd_import, "[--json] [-q] PATH...", "import W&B .wandb logs (files, run or wandb directories) into journals, in place" },
 	{ "stop", cmd_stop, "[--store DIR] [--clear] RUN...", "mark runs stopped: the relay answers their client {\"stopped\": true}" },
 };

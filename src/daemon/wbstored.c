@@ -1,11 +1,16 @@
 /*
  * wbstored.c - the wbstore daemon: options, the libev loop, signals, and
- * the parts it runs (for now the relay, src/relay).
+ * the parts it runs: the watcher (watcher.c: watch wandb directories and
+ * sync every run, live) or the relay (src/relay), which can forward what
+ * it stores to an upstream server through a watcher in a child process.
  */
 #include "config.h"
 
 #include <getopt.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,31 +20,52 @@
 #include "wbstore/wbstore.h"
 #include "log.h"
 #include "relay/relay.h"
+#include "daemon.h"
 
 #define EXIT_USAGE	2
 
-struct daemon {
+struct wbstored {
 	struct relay_conf	 relay;
 	int			 relay_on;
 	int			 check_only;
 	struct ev_loop		*loop;
 	ev_signal		 sigterm;
 	ev_signal		 sigint;
+	struct daemon		 w;		/* the watcher's settings */
+	pid_t			 fwd;		/* forwarding watcher */
 };
 
+/* Print the usage; status. */
 static int
 usage(int status)
 {
 	FILE *f = status == 0 ? stdout : stderr;
 
 	fprintf(f,
-"usage: wbstored [-nv] --listen ADDR:PORT --store DIR [--keys FILE]\n"
+"usage: wbstored [-nv] [-c FILE] [--root DIR]... [--poll] [--grace SECONDS]\n"
+"                [--upstream URL]\n"
+"       wbstored [-nv] --listen ADDR:PORT --store DIR [--keys FILE]\n"
 "                [--port-file FILE] [--url URL] [--entity NAME]\n"
 "                [--idle SECONDS] [--max-upload BYTES] [--faults FILE]\n"
+"                [--upstream URL]\n"
 "\n"
-"Serve W&B's ingest API (GraphQL, file_stream, file uploads) and store\n"
-"each run it receives as a journal under DIR/wandb.\n"
+"Watch wandb directories and keep every run synced, live, with the server\n"
+"($WANDB_BASE_URL, base_url in wbstore.conf, or --upstream).  With\n"
+"--listen: serve W&B's ingest API (GraphQL, file_stream, file uploads)\n"
+"and store each run it receives as a journal under DIR/wandb.\n"
 "\n"
+"Watcher:\n"
+"  -c, --config FILE       configuration (default\n"
+"                          $XDG_CONFIG_HOME/wbstore/wbstore.conf)\n"
+"  -r, --root DIR          watch DIR instead of ~/wandb and the\n"
+"                          configuration's roots (repeatable)\n"
+"      --poll              poll instead of inotify\n"
+"      --grace SECONDS     finish a run without writer and exit record as\n"
+"                          crashed after this (default 600)\n"
+"      --upstream URL      the server to sync to; with --listen, forward\n"
+"                          every stored run there\n"
+"\n"
+"Relay:\n"
 "  -l, --listen ADDR:PORT  address to listen on (also [ADDR]:PORT, PORT;\n"
 "                          default 127.0.0.1:8080; port 0 picks one)\n"
 "  -s, --store DIR         where runs are stored (required)\n"
@@ -59,11 +85,22 @@ usage(int status)
 	return status;
 }
 
+/* Add a --root. */
+static void
+add_root(struct daemon *w, const char *dir)
+{
+	if ((w->cli_roots = realloc(w->cli_roots, (w->ncli_roots + 1) *
+	    sizeof(*w->cli_roots))) == NULL)
+		fatalx("out of memory");
+	w->cli_roots[w->ncli_roots++] = (char *)dir;
+}
+
 /* Parse the command line; -1 on a usage error, 1 if done (help). */
 static int
-parse_args(struct daemon *d, int argc, char **argv)
+parse_args(struct wbstored *d, int argc, char **argv)
 {
-	enum { O_IDLE = 256, O_MAXUP, O_FAULTS, O_VERSION };
+	enum { O_IDLE = 256, O_MAXUP, O_FAULTS, O_VERSION, O_POLL, O_GRACE,
+	    O_UPSTREAM };
 	static const struct option lopts[] = {
 		{ "listen", required_argument, NULL, 'l' },
 		{ "store", required_argument, NULL, 's' },
@@ -74,6 +111,11 @@ parse_args(struct daemon *d, int argc, char **argv)
 		{ "idle", required_argument, NULL, O_IDLE },
 		{ "max-upload", required_argument, NULL, O_MAXUP },
 		{ "faults", required_argument, NULL, O_FAULTS },
+		{ "config", required_argument, NULL, 'c' },
+		{ "root", required_argument, NULL, 'r' },
+		{ "poll", no_argument, NULL, O_POLL },
+		{ "grace", required_argument, NULL, O_GRACE },
+		{ "upstream", required_argument, NULL, O_UPSTREAM },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, O_VERSION },
 		{ NULL, 0, NULL, 0 }
@@ -81,7 +123,7 @@ parse_args(struct daemon *d, int argc, char **argv)
 	char	*end;
 	int	 c;
 
-	while ((c = getopt_long(argc, argv, "l:s:k:p:u:e:nvh", lopts,
+	while ((c = getopt_long(argc, argv, "l:s:k:p:u:e:c:r:nvh", lopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'l':
@@ -121,6 +163,32 @@ parse_args(struct daemon *d, int argc, char **argv)
 		case O_FAULTS:
 			d->relay.faults_file = optarg;
 			break;
+		case 'c':
+			d->w.conf_path = optarg;
+			break;
+		case 'r':
+			add_root(&d->w, optarg);
+			break;
+		case O_POLL:
+			d->w.force_poll = 1;
+			break;
+		case O_GRACE:
+			d->w.grace_cli = strtod(optarg, &end);
+			if (*end != '\0' || !(d->w.grace_cli > 0)) {
+				log_warnx("--grace: \"%s\" is not a positive "
+				    "number of seconds", optarg);
+				return -1;
+			}
+			break;
+		case O_UPSTREAM:
+			if (strncmp(optarg, "http://", 7) != 0 &&
+			    strncmp(optarg, "https://", 8) != 0) {
+				log_warnx("--upstream: \"%s\" is not an "
+				    "http:// or https:// URL", optarg);
+				return -1;
+			}
+			d->w.url_cli = optarg;
+			break;
 		case 'n':
 			d->check_only = 1;
 			break;
@@ -140,14 +208,69 @@ parse_args(struct daemon *d, int argc, char **argv)
 		log_warnx("unexpected argument \"%s\"", argv[optind]);
 		return -1;
 	}
+	if (d->relay.listen == NULL && d->relay.store == NULL)
+		return 0;	/* the watcher */
 	if (d->relay.store == NULL) {
 		log_warnx("no store directory: give --store DIR");
+		return -1;
+	}
+	if (d->w.ncli_roots > 0 || d->w.force_poll || d->w.conf_path) {
+		log_warnx("--root, --poll and --config are for the watcher; "
+		    "the relay forwards its store with --upstream URL");
 		return -1;
 	}
 	d->relay_on = 1;
 	return 0;
 }
 
+/*
+ * Relay forwarding: a watcher over the store, in a child process that
+ * dies with the relay (a journal must not be opened twice in one
+ * process, and the relay writes them).
+ */
+static int
+fork_forwarder(struct wbstored *d)
+{
+	pid_t pid;
+
+	if ((pid = fork()) < 0) {
+		log_warn("fork");
+		return -1;
+	}
+	if (pid > 0) {
+		d->fwd = pid;
+		return 0;
+	}
+	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() == 1)
+		_exit(1);
+	d->w.ncli_roots = 0;
+	add_root(&d->w, d->relay.store);
+	_exit(watcher_main(&d->w, 0));
+}
+
+/* Stop the forwarding watcher; wait for it (bounded). */
+static void
+stop_forwarder(struct wbstored *d)
+{
+	int st;
+
+	if (d->fwd <= 0)
+		return;
+	kill(d->fwd, SIGTERM);
+	for (int i = 0; i < 200; i++) {
+		if (waitpid(d->fwd, &st, WNOHANG) == d->fwd) {
+			d->fwd = 0;
+			return;
+		}
+		usleep(50000);
+	}
+	kill(d->fwd, SIGKILL);
+	(void)waitpid(d->fwd, &st, 0);
+	d->fwd = 0;
+}
+
+/* SIGTERM, SIGINT: stop the relay. */
 static void
 on_signal(struct ev_loop *loop, ev_signal *w, int revents)
 {
@@ -158,7 +281,7 @@ on_signal(struct ev_loop *loop, ev_signal *w, int revents)
 
 /* Run the loop until SIGTERM or SIGINT. */
 static int
-run(struct daemon *d, struct relay *relay)
+run(struct wbstored *d, struct relay *relay)
 {
 	char err[512];
 
@@ -182,19 +305,32 @@ run(struct daemon *d, struct relay *relay)
 	return 0;
 }
 
+/* The watcher, or the relay (with its forwarder). */
 int
 main(int argc, char **argv)
 {
-	struct daemon	 d;
+	struct wbstored	 d;
 	struct relay	*relay;
 	char		 err[512];
 	int		 rc;
 
 	log_init(argv[0]);
 	memset(&d, 0, sizeof(d));
-	if ((rc = parse_args(&d, argc, argv)) != 0)
+	d.w.grace_cli = -1;
+	if ((rc = parse_args(&d, argc, argv)) != 0) {
+		free(d.w.cli_roots);
 		return rc > 0 ? 0 : usage(EXIT_USAGE);
+	}
+	if (!d.relay_on) {
+		rc = d.check_only ? watcher_check(&d.w) :
+		    watcher_main(&d.w, 1);
+		free(d.w.cli_roots);
+		return rc;
+	}
+	if (!d.check_only && d.w.url_cli != NULL && fork_forwarder(&d) != 0)
+		return 1;
 	if (relay_new(&relay, &d.relay, err, sizeof(err)) != 0) {
+		stop_forwarder(&d);
 		log_warnx("%s", err);
 		return 1;
 	}
@@ -205,5 +341,7 @@ main(int argc, char **argv)
 	}
 	rc = run(&d, relay);
 	relay_free(relay);
+	stop_forwarder(&d);
+	free(d.w.cli_roots);
 	return rc;
 }
