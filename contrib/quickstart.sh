@@ -13,8 +13,9 @@ build=${WBS_BUILD_DIR:-$top/_build}
 pkgs="build-essential autoconf automake libtool pkg-config
     liblmdb-dev libprotobuf-c-dev protobuf-c-compiler liblz4-dev zlib1g-dev
     libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev libev-dev
-    libyaml-dev libpq-dev python3 python3-dev curl postgresql valgrind
-    clang libclang-rt-14-dev mandoc"
+    libyaml-dev libpq-dev python3 python3-dev python3-numpy curl openssl
+    postgresql valgrind clang libclang-rt-14-dev mandoc
+    dpkg-dev debhelper dh-python lintian devscripts bash-completion zsh"
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
@@ -75,9 +76,40 @@ demo)
 	"$build/wbstore" sync wandb
 	echo "== wbstore show: the relay's copy"
 	"$build/wbstore" show "$demo/server/wandb/latest-run"
-	echo "== stop the relay"
-	kill -TERM $relay
-	wait $relay || true
+
+	echo "== wbstored watches ./live/wandb and syncs each run live"
+	mkdir -p live/wandb "$demo/xdg"
+	chmod 700 "$demo/xdg"
+	XDG_RUNTIME_DIR=$demo/xdg
+	export XDG_RUNTIME_DIR
+	"$build/wbstored" --root "$demo/live/wandb" 2>"$demo/daemon.log" &
+	daemon=$!
+	trap 'kill $relay $daemon 2>/dev/null || true; wait 2>/dev/null ||
+	    true' EXIT INT TERM
+	echo "== a trainer writes 300 steps, 20 ms each; the relay meanwhile:"
+	(cd live && "$build/contrib/examples/train" -i live1 -n 300 -d 20 \
+	    >/dev/null 2>&1) &
+	trainer=$!
+	while kill -0 $trainer 2>/dev/null; do
+		sleep 1
+		"$build/wbstore" ls "$demo/server/wandb" 2>/dev/null |
+		    grep '^live1 ' || echo "live1 not there yet"
+	done
+	wait $trainer
+	i=0
+	until "$build/wbstore" ls "$demo/server/wandb" 2>/dev/null |
+	    grep -q '^live1 .* finished'; do
+		[ $i -lt 300 ] || { echo "quickstart: live1 did not finish" >&2;
+		    cat "$demo/daemon.log" >&2; exit 1; }
+		sleep 0.1
+		i=$((i + 1))
+	done
+	"$build/wbstore" ls "$demo/server/wandb" | grep '^live1 '
+	echo "== wbstore status: what the daemon did"
+	"$build/wbstore" status
+	echo "== stop the daemon and the relay"
+	kill -TERM $daemon $relay
+	wait $daemon $relay || true
 	trap - EXIT INT TERM
 	;;
 test)

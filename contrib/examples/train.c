@@ -1,7 +1,9 @@
 /*
  * train.c - an example trainer: logs a realistic run with libwbstore.
  *
- * usage: train [-n STEPS] [-p PROJECT] [-i ID] [-e EXIT]
+ * usage: train [-n STEPS] [-d MS] [-p PROJECT] [-i ID] [-e EXIT]
+ *
+ * -d MS waits MS milliseconds per step, as a real training step would.
  *
  * Config with nested values, STEPS steps of training metrics, validation
  * every 50 steps, define_metric, summary, console output (with a \r
@@ -75,15 +77,18 @@ main(int argc, char **argv)
 	struct wbs_run		*run;
 	struct wbs_metric	 m;
 	char			 err[512], buf[256], ckpt[] = "/tmp/ckptXXXXXX";
-	int			 steps = 1000, exit_code = 0, c, fd;
+	int			 steps = 1000, delay_ms = 0, exit_code = 0, c, fd;
 	double			 best = 0;
 
 	if (wbs_opts_new(&o) != 0)
 		return 1;
-	while ((c = getopt(argc, argv, "n:p:i:e:")) != -1) {
+	while ((c = getopt(argc, argv, "n:d:p:i:e:")) != -1) {
 		switch (c) {
 		case 'n':
 			steps = atoi(optarg);
+			break;
+		case 'd':
+			delay_ms = atoi(optarg);
 			break;
 		case 'p':
 			if (wbs_opts_set(o, WBS_OPT_PROJECT, optarg) != 0)
@@ -97,7 +102,7 @@ main(int argc, char **argv)
 			exit_code = atoi(optarg);
 			break;
 		default:
-			fprintf(stderr, "usage: train [-n STEPS] [-p PROJECT] "
+			fprintf(stderr, "usage: train [-n STEPS] [-d MS] [-p PROJECT] "
 			    "[-i ID] [-e EXIT]\n");
 			wbs_opts_free(o);
 			return 2;
@@ -152,6 +157,9 @@ main(int argc, char **argv)
 			WBS_DOUBLE_ITEM("lr", lr),
 			WBS_DOUBLE_ITEM("epoch", step / 100.0),
 		};
+
+		if (delay_ms > 0)	/* the time a real step takes */
+			usleep((useconds_t)delay_ms * 1000);
 
 		if (step % 50 == 49) {
 			double vacc = acc - 0.03;
