@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,4 +105,35 @@ fatalx(const char *fmt, ...)
 	vlog(2, 0, fmt, ap);
 	va_end(ap);
 	exit(1);
+}
+
+/* strdup that exits on failure; NULL stays NULL. */
+char *
+xstrdup(const char *s)
+{
+	char *p;
+
+	if (s == NULL)
+		return NULL;
+	if ((p = strdup(s)) == NULL)
+		fatalx("out of memory");
+	return p;
+}
+
+/* realloc that exits on failure. */
+void *
+xrealloc(void *p, size_t n)
+{
+	if ((p = realloc(p, n)) == NULL)
+		fatalx("out of memory (%zu bytes)", n);
+	return p;
+}
+
+/* realloc of n elements of size bytes, checking the product. */
+void *
+xreallocarray(void *p, size_t n, size_t size)
+{
+	if (size != 0 && n > SIZE_MAX / size)
+		fatalx("out of memory (%zu x %zu bytes)", n, size);
+	return xrealloc(p, n * size);
 }

@@ -5,6 +5,8 @@
 #ifndef WBS_LOG_H
 #define WBS_LOG_H
 
+#include <stddef.h>
+
 void	log_init(const char *progname);
 void	log_warn(const char *fmt, ...)
 	    __attribute__((__format__(__printf__, 1, 2)));
@@ -19,5 +21,10 @@ void	fatal(const char *fmt, ...)
 void	fatalx(const char *fmt, ...)
 	    __attribute__((__format__(__printf__, 1, 2), __noreturn__));
 extern int log_verbose;
+
+/* Allocation that cannot fail: out of memory is fatal. */
+char	*xstrdup(const char *s);	/* NULL stays NULL */
+void	*xrealloc(void *p, size_t n);
+void	*xreallocarray(void *p, size_t n, size_t size);
 
 #endif /* WBS_LOG_H */

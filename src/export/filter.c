@@ -15,26 +15,6 @@
 static const char *const states[] = { "running", "finished", "failed",
     "crashed" };
 
-static char *
-xstrdup(const char *s)
-{
-	char *p = strdup(s);
-
-	if (p == NULL)
-		fatalx("out of memory");
-	return p;
-}
-
-static void *
-xreallocarray(void *p, size_t n, size_t size)
-{
-	if (size != 0 && n > SIZE_MAX / size)
-		fatalx("out of memory");
-	if ((p = realloc(p, n * size)) == NULL)
-		fatalx("out of memory");
-	return p;
-}
-
 void
 filter_init(struct filter *f)
 {

@@ -12,18 +12,6 @@
 #include "export-int.h"
 #include "log.h"
 
-static char *
-dupnz(const char *s)
-{
-	char *p;
-
-	if (s == NULL)
-		return NULL;
-	if ((p = strdup(s)) == NULL)
-		fatalx("out of memory");
-	return p;
-}
-
 void
 xrun_free(struct xrun *r)
 {
@@ -82,19 +70,19 @@ scan_info(const char *dir, const struct wbs_run_info *ri,
 
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		fatalx("out of memory");
-	r->dir = dupnz(dir);
-	r->id = dupnz(ri->id);
-	r->name = dupnz(ri->name);
-	r->project = dupnz(ri->project);
-	r->entity = dupnz(ri->entity);
-	r->group = dupnz(ri->group);
-	r->job_type = dupnz(ri->job_type);
-	r->notes = dupnz(ri->notes);
+	r->dir = xstrdup(dir);
+	r->id = xstrdup(ri->id);
+	r->name = xstrdup(ri->name);
+	r->project = xstrdup(ri->project);
+	r->entity = xstrdup(ri->entity);
+	r->group = xstrdup(ri->group);
+	r->job_type = xstrdup(ri->job_type);
+	r->notes = xstrdup(ri->notes);
 	if (ri->ntags > 0 && (r->tags = calloc(ri->ntags,
 	    sizeof(*r->tags))) == NULL)
 		fatalx("out of memory");
 	for (size_t i = 0; i < ri->ntags; i++)
-		r->tags[r->ntags++] = dupnz(ri->tags[i]);
+		r->tags[r->ntags++] = xstrdup(ri->tags[i]);
 	r->state = scan_state(st);
 	r->live = st->live;
 	r->created_us = st->created_us;

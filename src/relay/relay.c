@@ -814,18 +814,6 @@ is_loopback(const struct sockaddr_storage *ss)
 	return 0;
 }
 
-static char *
-dupnull(const char *s)
-{
-	char *p;
-
-	if (s == NULL)
-		return NULL;
-	if ((p = strdup(s)) == NULL)
-		fatalx("out of memory");
-	return p;
-}
-
 /* The store must be a writable directory, or creatable. */
 static int
 check_store_dir(const char *dir, char *err, size_t errlen)
@@ -872,11 +860,11 @@ relay_new(struct relay **rp, const struct relay_conf *conf, char *err,
 		fatalx("out of memory");
 	r->conf = *conf;
 	r->lfd = -1;
-	r->listen = dupnull(conf->listen ? conf->listen : "127.0.0.1:8080");
-	r->store_dir = dupnull(conf->store);
-	r->port_file = dupnull(conf->port_file);
-	r->url = dupnull(conf->url);
-	r->entity = dupnull(conf->entity ? conf->entity : "wbstore");
+	r->listen = xstrdup(conf->listen ? conf->listen : "127.0.0.1:8080");
+	r->store_dir = xstrdup(conf->store);
+	r->port_file = xstrdup(conf->port_file);
+	r->url = xstrdup(conf->url);
+	r->entity = xstrdup(conf->entity ? conf->entity : "wbstore");
 	if (r->url != NULL && r->url[0] != '\0' &&
 	    r->url[strlen(r->url) - 1] == '/')
 		r->url[strlen(r->url) - 1] = '\0';

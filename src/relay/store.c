@@ -44,16 +44,6 @@ xfree_str(char **p)
 	*p = NULL;
 }
 
-static char *
-xstrdup(const char *s)
-{
-	char *p = strdup(s);
-
-	if (p == NULL)
-		fatalx("out of memory");
-	return p;
-}
-
 static size_t
 bucket(const struct store *s, const char *id)
 {

@@ -509,18 +509,6 @@ check_done(struct http *h)
 /* ------------------------------------------------------------------ */
 /* Public */
 
-static char *
-xstrdup(const char *s)
-{
-	char *p;
-
-	if (s == NULL)
-		return NULL;
-	if ((p = strdup(s)) == NULL)
-		fatalx("out of memory");
-	return p;
-}
-
 struct http *
 http_new(const struct http_opts *o, char *err, size_t errlen)
 {

@@ -31,18 +31,6 @@
 static void	dispatch(struct srun *r);
 static void	unit_free(struct unit *u);
 
-static char *
-xstrdup(const char *s)
-{
-	char *p;
-
-	if (s == NULL)
-		return NULL;
-	if ((p = strdup(s)) == NULL)
-		fatalx("out of memory");
-	return p;
-}
-
 static int64_t
 now_us(void)
 {

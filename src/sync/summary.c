@@ -18,26 +18,6 @@
 #define AGG_MODES	(WBS_SUMMARY_MIN | WBS_SUMMARY_MAX | WBS_SUMMARY_MEAN | \
 			 WBS_SUMMARY_BEST | WBS_SUMMARY_LAST | WBS_SUMMARY_FIRST)
 
-static void *
-xrealloc(void *p, size_t n)
-{
-	if ((p = realloc(p, n)) == NULL)
-		fatalx("out of memory (%zu bytes)", n);
-	return p;
-}
-
-static char *
-xstrdup(const char *s)
-{
-	char *p;
-
-	if (s == NULL)
-		return NULL;
-	if ((p = strdup(s)) == NULL)
-		fatalx("out of memory");
-	return p;
-}
-
 static uint64_t
 hash(const char *s)
 {

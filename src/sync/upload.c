@@ -18,16 +18,6 @@
 #include "log.h"
 #include "syncint.h"
 
-static char *
-xstrdup(const char *s)
-{
-	char *p;
-
-	if ((p = strdup(s)) == NULL)
-		fatalx("out of memory");
-	return p;
-}
-
 /* 1 if path is a safe relative path inside files/. */
 static int
 safe_path(const char *path)

@@ -35,26 +35,6 @@ struct wire_row_item {
 	size_t			 soff;	/* string in rowstr, or SIZE_MAX */
 };
 
-static void *
-xrealloc(void *p, size_t n)
-{
-	if ((p = realloc(p, n)) == NULL)
-		fatalx("out of memory (%zu bytes)", n);
-	return p;
-}
-
-static char *
-xstrdup(const char *s)
-{
-	char *p;
-
-	if (s == NULL)
-		return NULL;
-	if ((p = strdup(s)) == NULL)
-		fatalx("out of memory");
-	return p;
-}
-
 /* Replace an owned string if it changed; 1 if it did. */
 static int
 set_str(char **dst, const char *v)
