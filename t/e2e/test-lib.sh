@@ -79,10 +79,9 @@ trap test_finish_ EXIT
 test_expect_success() {
 	test_count=$((test_count + 1))
 	if [ -n "$test_verbose" ]; then
-		(eval "$2") 2>&1 | sed 's/^/# /'
-		status=$(cat "$TRASH/.status" 2>/dev/null)
-		(eval "$2") >/dev/null 2>&1
-		status=$?
+		{ (eval "$2") 2>&1; echo $? >"$TRASH/.status"; } |
+		    sed 's/^/# /'
+		status=$(cat "$TRASH/.status")
 	else
 		out=$( (eval "$2") 2>&1 )
 		status=$?

@@ -40,7 +40,6 @@ faults() {
 
 test_expect_success "setup: relay with random faults (seed $SEED), watcher" '
 	faults "$SEED" "$SECONDS_" >faults &&
-	echo "# $(grep -vc " ok " faults) fault steps over 3 endpoints" &&
 	relay_start --faults faults &&
 	daemon_start --grace 2
 '
@@ -70,8 +69,7 @@ test_expect_success "trainers for $SECONDS_ s, $TRAINERS at once" '
 		done
 		sleep 1
 	done &&
-	while read -r id how; do trainer_wait "$id" || exit 1; done <ids &&
-	echo "# $(wc -l <ids) runs written"
+	while read -r id how; do trainer_wait "$id" || exit 1; done <ids
 '
 
 test_expect_success 'every run converges: copies equal, nothing doubled' '
@@ -90,16 +88,20 @@ test_expect_success 'every run converges: copies equal, nothing doubled' '
 	done <ids
 '
 
-test_expect_success 'totals' '
-	rows=0 &&
-	while read -r id how; do
-		rows=$((rows + $(relay_rows "$id")))
-	done <ids &&
-	echo "# runs: $(wc -l <ids), history rows at the relay: $rows" &&
-	echo "# injected faults by kind:" &&
-	grep "wbstored: fault:" relay.log | sed "s/.*: //" |
-	    sed "s/ *(.*//" | sort | uniq -c | sed "s/^/#   /" &&
-	echo "# injected in all: $(grep -c "wbstored: fault:" relay.log)" &&
+# The figures, as TAP comments.
+echo "# seed $SEED, $(grep -vc " ok " faults) fault steps over 3 endpoints"
+rows=0
+while read -r id how; do
+	rows=$((rows + $(relay_rows "$id")))
+done <ids
+echo "# runs: $(wc -l <ids) ($(grep -c crash ids) crashed on purpose)," \
+    "history rows at the relay: $rows"
+echo "# injected faults by kind:"
+grep "wbstored: fault:" relay.log | sed "s/.*: //" | sort | uniq -c |
+    sed "s/^/#   /"
+echo "# injected in all: $(grep -c "wbstored: fault:" relay.log)"
+
+test_expect_success 'the watcher and the relay stop cleanly' '
 	daemon_stop &&
 	relay_stop
 '
