@@ -113,7 +113,9 @@ demo)
 	trap - EXIT INT TERM
 	;;
 test)
-	make -j"$(nproc)" check 2>&1 | grep -E '^(PASS|FAIL|ERROR|XPASS|SKIP):' |
+	# Most end-to-end tests wait on servers and timers: run twice as
+	# many as there are cores.
+	make -j"$(($(nproc) * 2))" check 2>&1 | grep -E '^(PASS|FAIL|ERROR|XPASS|SKIP):' |
 	    grep -v '^PASS:' || true
 	sh "$top/contrib/test-summary.sh" "$build"
 	;;
