@@ -64,7 +64,8 @@ print_tree(const struct tree *t, const char *prefix, int width)
 	if ((kids = malloc(t->nkids * sizeof(*kids))) == NULL)
 		fatalx("out of memory");
 	memcpy(kids, t->kids, t->nkids * sizeof(*kids));
-	qsort(kids, t->nkids, sizeof(*kids), cmp_kids);
+	if (t->nkids > 1)
+		qsort(kids, t->nkids, sizeof(*kids), cmp_kids);
 	buf_init(&key);
 	buf_init(&val);
 	for (size_t i = 0; i < t->nkids; i++) {

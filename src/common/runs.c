@@ -101,7 +101,8 @@ runs_each(const char *path, runs_fn *fn, void *arg)
 		n++;
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), cmp_names);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), cmp_names);
 	for (size_t i = 0; i < n; i++) {
 		snprintf(sub, sizeof(sub), "%s/%s", path, names[i]);
 		if (is_run_dir(sub)) {

@@ -173,7 +173,8 @@ keys_finish(struct keyset *ks, char *err, size_t errlen)
 		if (ks->cols[i]->used && ks->cols[i]->sel)
 			ks->out[ks->nout++] = ks->cols[i];
 	}
-	qsort(ks->out, ks->nout, sizeof(*ks->out), cmp_cols);
+	if (ks->nout > 1)
+		qsort(ks->out, ks->nout, sizeof(*ks->out), cmp_cols);
 	for (size_t i = 0; i < ks->nout; i++)
 		ks->out[i]->out = (int)i;
 	for (size_t f = 0; f < ks->nfields; f++) {

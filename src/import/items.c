@@ -425,7 +425,8 @@ regroup_one(struct imp *im, size_t at, unsigned char *gone)
 	if (!ok || n == 0)
 		return 0;
 	grp_from = depth;
-	qsort(g, n, sizeof(*g), grp_cmp);
+	if (n > 1)
+		qsort(g, n, sizeof(*g), grp_cmp);
 	grp_json(&s, g, n, depth);
 	if (s.cap == SIZE_MAX || s.p == NULL) {
 		imp_str_release(&s);

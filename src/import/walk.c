@@ -101,7 +101,8 @@ dir_logs(const char *dir, struct names *out)
 		if (is_log(de->d_name) && names_add(&ns, dir, de->d_name) != 0)
 			rc = -1;
 	closedir(d);
-	qsort(ns.v, ns.n, sizeof(*ns.v), cmp_str);
+	if (ns.n > 1)
+		qsort(ns.v, ns.n, sizeof(*ns.v), cmp_str);
 	for (size_t i = 0; i < ns.n && rc == 0; i++) {
 		struct stat sb;
 
@@ -137,7 +138,8 @@ wandb_dir_logs(const char *dir, struct names *out)
 			rc = -1;
 	}
 	closedir(d);
-	qsort(ns.v, ns.n, sizeof(*ns.v), cmp_str);
+	if (ns.n > 1)
+		qsort(ns.v, ns.n, sizeof(*ns.v), cmp_str);
 	for (size_t i = 0; i < ns.n && rc == 0; i++)
 		if (dir_logs(ns.v[i], out) != 0)
 			rc = -1;

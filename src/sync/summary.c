@@ -434,7 +434,8 @@ summ_nested_json(struct buf *b, struct summ_kv *kv, size_t n)
 {
 	int first = 1;
 
-	qsort(kv, n, sizeof(*kv), kv_cmp);
+	if (n > 1)
+		qsort(kv, n, sizeof(*kv), kv_cmp);
 	buf_addc(b, '{');
 	members(b, kv, n, 0, &first);
 	buf_addc(b, '}');
@@ -467,7 +468,8 @@ summ_json(struct summ *s, struct buf *b, const char *base, int64_t runtime_s)
 			kv[n].e = s->e[i];
 			n++;
 		}
-	qsort(kv, n, sizeof(*kv), kv_cmp);
+	if (n > 1)
+		qsort(kv, n, sizeof(*kv), kv_cmp);
 	buf_addc(b, '{');
 	members(b, kv, n, 0, &first);
 	if (base != NULL) {

@@ -317,7 +317,8 @@ row_line(struct wire *w, struct wire_row_item *it, size_t n, int nested,
 		w->hist_first = wire_hist_next(w);
 	buf_add(b, "\"{", 2);
 	if (nested) {
-		qsort(it, n, sizeof(*it), item_cmp);
+		if (n > 1)
+			qsort(it, n, sizeof(*it), item_cmp);
 		row_members(b, it, n, 0, &first);
 	} else
 		for (size_t i = 0; i < n; i++) {

@@ -9,6 +9,9 @@
 MKRUNS=$WBS_BUILDDIR/t/bench/export-mkruns
 [ "${WBS_VALGRIND:-0}" = 1 ] &&
 	test_skip_all "RSS under valgrind is valgrind's own"
+"$WBS_BUILDDIR/libtool" --mode=execute ldd "$WBS_BUILDDIR/wbstore" 2>/dev/null |
+    grep -q libasan &&
+	test_skip_all "RSS under AddressSanitizer is its shadow memory's"
 SHORT=30000
 LONG=300000
 
