@@ -49,6 +49,7 @@ struct zip {
 	uint64_t	 off;
 	struct zip_ent	*ents;
 	size_t		 n;
+	size_t		 cap;
 	uint64_t	 zip64_limit;
 	char		 err[256];
 };

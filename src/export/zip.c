@@ -182,9 +182,10 @@ zip_add(struct zip *z, const char *name, FILE *src, int method)
 		snprintf(z->err, sizeof(z->err), "%s: bad member", name);
 		return -1;
 	}
-	if ((z->ents = realloc(z->ents, (z->n + 1) * sizeof(*z->ents))) ==
-	    NULL)
-		fatalx("out of memory");
+	if (z->n == z->cap) {
+		z->cap = z->cap ? z->cap * 2 : 64;
+		z->ents = xreallocarray(z->ents, z->cap, sizeof(*z->ents));
+	}
 	e = &z->ents[z->n];
 	memset(e, 0, sizeof(*e));
 	if ((e->name = strdup(name)) == NULL)

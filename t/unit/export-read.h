@@ -477,6 +477,7 @@ struct zmember {
 struct zarchive {
 	struct zmember	*m;
 	size_t		 n;
+	size_t		 cap;
 	int		 zip64_end;
 	char		 err[256];
 };
@@ -540,8 +541,11 @@ zr_entry(struct zarchive *z, const unsigned char *p, size_t len,
 	xl = rd16(c + 30);
 	cl = rd16(c + 32);
 	off = rd32(c + 42);
-	if ((z->m = realloc(z->m, (z->n + 1) * sizeof(*z->m))) == NULL)
-		abort();
+	if (z->n == z->cap) {	/* doubling: realloc copies under ASan */
+		z->cap = z->cap ? z->cap * 2 : 64;
+		if ((z->m = realloc(z->m, z->cap * sizeof(*z->m))) == NULL)
+			abort();
+	}
 	m = &z->m[z->n++];
 	memset(m, 0, sizeof(*m));
 	m->method = (int)rd16(c + 10);
