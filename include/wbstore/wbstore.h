@@ -234,6 +234,23 @@ WBS_EXPORT const char	*wbs_run_errmsg(const struct wbs_run *run) WBS_NONNULL(1);
 WBS_EXPORT int	wbs_run_log(struct wbs_run *run, const struct wbs_item *items,
 		    size_t n, int64_t step, unsigned flags) WBS_NONNULL(1) WBS_WUR;
 
+/* One row for wbs_run_log_rows(): the arguments of one wbs_run_log(). */
+struct wbs_row {
+	const struct wbs_item	*items;
+	size_t			 n;
+	int64_t			 step;	/* WBS_STEP_AUTO or the row's step */
+	unsigned		 flags;	/* WBS_LOG_* */
+};
+
+/*
+ * Log rows exactly as wbs_run_log() would, one after the other, in one
+ * transaction: on success all are durable, on failure none is stored and
+ * the message names the first bad row.  Much faster per row than single
+ * calls, for importers and relays that receive rows in batches.
+ */
+WBS_EXPORT int	wbs_run_log_rows(struct wbs_run *run,
+		    const struct wbs_row *rows, size_t n) WBS_NONNULL(1) WBS_WUR;
+
 /* Config: set items (paths merge into nested dicts) or remove keys. */
 WBS_EXPORT int	wbs_run_config(struct wbs_run *run, const struct wbs_item *items,
 		    size_t n) WBS_NONNULL(1) WBS_WUR;

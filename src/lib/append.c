@@ -221,33 +221,28 @@ last_seq(struct wbs_run *run, MDB_txn *txn, uint64_t *seqp)
 	return 0;
 }
 
-/* One attempt at the transaction of wbs_run_append(). */
+/* Encode the record build() fills in and put it after the last one. */
 static int
-append_once(struct wbs_run *run, wbs_build_fn *build, void *arg,
+put_record(struct wbs_run *run, MDB_txn *txn, wbs_build_fn *build, void *arg,
     uint64_t *seqp)
 {
 	Wbs__Record	 r = WBS__RECORD__INIT;
-	MDB_txn		*txn;
 	MDB_val		 k, v;
 	uint8_t		 kb[8];
 	uint64_t	 seq;
 	int		 rc;
 
-	run->nnew = 0;
-	run->nextkey = 0;
-	if ((rc = wbs_env_txn(&run->env, 0, &txn, &run->eb)) != 0)
-		return rc;
 	r.time = (run->clock_us ? run->clock_us : wbs_now_us()) -
 	    run->created_us;
 	if ((rc = build(run, txn, &r, arg)) != 0)
-		goto fail;
+		return rc;
 	if ((rc = wbs_rec_encode(&r, &run->out, &run->scratch, &run->eb)) != 0)
-		goto fail;
+		return rc;
 	if (run->next_seq == 0 && (rc = last_seq(run, txn, &run->next_seq)) ==
 	    0)
 		run->next_seq++;
 	if (rc != 0)
-		goto fail;
+		return rc;
 	seq = run->next_seq;
 	wbs_seq_put(kb, seq);
 	k.mv_size = 8;
@@ -258,46 +253,73 @@ append_once(struct wbs_run *run, wbs_build_fn *build, void *arg,
 	if (rc == MDB_KEYEXIST) {
 		/* Another process appended since we last looked. */
 		if ((rc = last_seq(run, txn, &seq)) != 0)
-			goto fail;
+			return rc;
 		seq++;
 		wbs_seq_put(kb, seq);
 		rc = mdb_put(txn, run->env.rec, &k, &v, MDB_APPEND);
 	}
-	if (rc != 0) {
-		rc = txn_err(run, rc, "appending a record");
-		goto fail;
-	}
-	if ((rc = mdb_txn_commit(txn)) != 0)
-		return txn_err(run, rc, "committing a record");
+	if (rc != 0)
+		return txn_err(run, rc, "appending a record");
+	run->next_seq = seq + 1;
 	*seqp = seq;
 	return 0;
-fail:
-	mdb_txn_abort(txn);
-	return rc;
 }
 
 /*
- * Append one record built by build(), growing the map when it is full.
- * On success the record is committed: it survives kill -9.
+ * One attempt at the transaction of wbs_run_append_n(); *bytesp sums the
+ * encoded records, to size the map's growth when it is full.
+ */
+static int
+append_once(struct wbs_run *run, wbs_build_fn *build, void *const *args,
+    size_t n, size_t *bytesp)
+{
+	MDB_txn		*txn;
+	uint64_t	 seq;
+	int		 rc;
+
+	run->nnew = 0;
+	run->nextkey = 0;
+	*bytesp = 0;
+	if ((rc = wbs_env_txn(&run->env, 0, &txn, &run->eb)) != 0)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		if ((rc = put_record(run, txn, build, args[i], &seq)) != 0) {
+			mdb_txn_abort(txn);
+			return rc;
+		}
+		*bytesp += run->out.len;
+	}
+	if ((rc = mdb_txn_commit(txn)) != 0)
+		return txn_err(run, rc, "committing records");
+	return 0;
+}
+
+/*
+ * Append n records, record i built by build() from args[i], in one
+ * transaction, growing the map when it is full.  On success all of them
+ * are committed (they survive kill -9); on failure none is.
  */
 int
-wbs_run_append(struct wbs_run *run, wbs_build_fn *build, void *arg)
+wbs_run_append_n(struct wbs_run *run, wbs_build_fn *build, void *const *args,
+    size_t n)
 {
-	uint64_t	seq = 0;
+	uint64_t	next = run->next_seq;
+	size_t		bytes = 0;
 	int		rc;
 
 	if (run->finished)
 		return wbs_err(&run->eb, WBS_EFINISHED, "run %s is finished",
 		    run->id);
 	for (int tries = 0;; tries++) {
-		rc = append_once(run, build, arg, &seq);
+		run->next_seq = next;
+		rc = append_once(run, build, args, n, &bytes);
 		if (rc != WBS_EMAPFULL)
 			break;
 		if (tries == 4)
 			return wbs_err(&run->eb, WBS_ENOSPC, "journal %s: map "
 			    "still full after growing", run->journal);
-		if ((rc = wbs_env_grow(&run->env, run->out.len + 65536,
-		    &run->eb)) != 0)
+		if ((rc = wbs_env_grow(&run->env, 2 * bytes + run->out.len +
+		    65536, &run->eb)) != 0)
 			return rc;
 	}
 	if (rc != 0) {
@@ -309,12 +331,18 @@ wbs_run_append(struct wbs_run *run, wbs_build_fn *build, void *arg)
 		    run->newkeys[i].name, strlen(run->newkeys[i].name))) != 0)
 			return wbs_err(&run->eb, rc, "key map");
 	run->nnew = 0;
-	run->next_seq = seq + 1;
 	wbs_run_ring(run, 0);
 	if (run->sync_ms == 0)
 		return wbs_env_sync(&run->env, &run->eb);
 	__atomic_store_n(&run->dirty, 1, __ATOMIC_RELAXED);
 	return 0;
+}
+
+/* Append one record built by build(); see wbs_run_append_n(). */
+int
+wbs_run_append(struct wbs_run *run, wbs_build_fn *build, void *arg)
+{
+	return wbs_run_append_n(run, build, &arg, 1);
 }
 
 /*
@@ -391,16 +419,16 @@ build_history(struct wbs_run *run, MDB_txn *txn, Wbs__Record *r, void *argp)
 	return 0;
 }
 
-/* Log a history row (W&B's run.log). */
-int
-wbs_run_log(struct wbs_run *run, const struct wbs_item *items, size_t n,
-    int64_t step, unsigned flags)
+/*
+ * Check a row for wbs_run_log() when the run's step is *stepp, and work
+ * out its step and whether it commits; *stepp becomes the step after it.
+ */
+static int
+plan_row(struct wbs_run *run, const struct wbs_item *items, size_t n,
+    int64_t *stepp, int64_t step, unsigned flags, struct items_arg *a)
 {
-	struct items_arg	a;
-	int			commit, rc;
+	int	commit, rc;
 
-	if (run->disabled)
-		return 0;
 	if ((rc = wbs_check_items(items, n, NULL, &run->eb)) != 0)
 		return rc;
 	if ((flags & WBS_LOG_COMMIT) && (flags & WBS_LOG_NOCOMMIT))
@@ -419,26 +447,89 @@ wbs_run_log(struct wbs_run *run, const struct wbs_item *items, size_t n,
 	else
 		commit = step == WBS_STEP_AUTO;
 	if (step == WBS_STEP_AUTO)
-		step = run->step;
-	else if (step < run->step)
+		step = *stepp;
+	else if (step < *stepp)
 		return wbs_err(&run->eb, WBS_ESTEP, "log: step %jd is lower "
 		    "than the current step %jd; W&B steps only increase",
-		    (intmax_t)step, (intmax_t)run->step);
-	memset(&a, 0, sizeof(a));
-	a.items = items;
-	a.n = n;
-	a.step = step;
-	a.flags = commit ? WBS_LOG_COMMIT : WBS_LOG_NOCOMMIT;
-	if ((rc = wbs_run_append(run, build_history, &a)) != 0)
-		return rc;
-	if (commit) {
-		run->step = step + 1;
+		    (intmax_t)step, (intmax_t)*stepp);
+	memset(a, 0, sizeof(*a));
+	a->items = items;
+	a->n = n;
+	a->step = step;
+	a->flags = commit ? WBS_LOG_COMMIT : WBS_LOG_NOCOMMIT;
+	*stepp = commit ? step + 1 : step;
+	return 0;
+}
+
+/* After rows were stored: the run's step and open row follow the last. */
+static void
+after_rows(struct wbs_run *run, const struct items_arg *last)
+{
+	if (last->flags == WBS_LOG_COMMIT) {
+		run->step = last->step + 1;
 		run->row_open = 0;
 	} else {
-		run->step = step;
+		run->step = last->step;
 		run->row_open = 1;
 	}
+}
+
+/* Log a history row (W&B's run.log). */
+int
+wbs_run_log(struct wbs_run *run, const struct wbs_item *items, size_t n,
+    int64_t step, unsigned flags)
+{
+	struct items_arg	a;
+	int64_t			cur = run->step;
+	int			rc;
+
+	if (run->disabled)
+		return 0;
+	if ((rc = plan_row(run, items, n, &cur, step, flags, &a)) != 0)
+		return rc;
+	if ((rc = wbs_run_append(run, build_history, &a)) != 0)
+		return rc;
+	after_rows(run, &a);
 	return 0;
+}
+
+/* Log rows as wbs_run_log() would, in one transaction. */
+int
+wbs_run_log_rows(struct wbs_run *run, const struct wbs_row *rows, size_t n)
+{
+	struct items_arg	*a;
+	void			**args;
+	int64_t			 cur = run->step;
+	int			 rc = 0;
+
+	if (run->disabled || n == 0)
+		return 0;
+	if (rows == NULL)
+		return wbs_err(&run->eb, WBS_EINVAL, "rows is NULL with n = "
+		    "%zu", n);
+	a = calloc(n, sizeof(*a));
+	args = calloc(n, sizeof(*args));
+	if (a == NULL || args == NULL) {
+		rc = wbs_err(&run->eb, WBS_ENOMEM, "log_rows: %zu rows", n);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if ((rc = plan_row(run, rows[i].items, rows[i].n, &cur,
+		    rows[i].step, rows[i].flags, &a[i])) != 0) {
+			char msg[sizeof(run->eb.msg)];
+
+			memcpy(msg, run->eb.msg, sizeof(msg));
+			wbs_err(&run->eb, rc, "row %zu of %zu: %s", i, n, msg);
+			goto out;
+		}
+		args[i] = &a[i];
+	}
+	if ((rc = wbs_run_append_n(run, build_history, args, n)) == 0)
+		after_rows(run, &a[n - 1]);
+out:
+	free(args);
+	free(a);
+	return rc;
 }
 
 /* Check keys given for removal. */

@@ -76,6 +76,8 @@ typedef int wbs_build_fn(struct wbs_run *run, MDB_txn *txn, Wbs__Record *r,
 
 int	wbs_run_append(struct wbs_run *run, wbs_build_fn *build, void *arg)
 	    WBS_INTERNAL;
+int	wbs_run_append_n(struct wbs_run *run, wbs_build_fn *build,
+	    void *const *args, size_t n) WBS_INTERNAL;
 int	wbs_run_items(struct wbs_run *run, MDB_txn *txn,
 	    const struct wbs_item *items, size_t n, Wbs__Items *out)
 	    WBS_INTERNAL;

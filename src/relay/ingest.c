@@ -68,43 +68,56 @@ track_keys(struct rrun *rr, const struct wbs_item *it, size_t n,
 	*nprev = n;
 }
 
-/* History lines from the run's line count on. */
+/*
+ * History lines from the run's line count on, in one journal transaction:
+ * either every new line of the request is stored or none is.
+ */
 static int
 ingest_history(struct store *s, struct rrun *rr, struct fsbatch *b,
     char *err, size_t errlen)
 {
 	struct fsfile		*f = &b->f[FS_HISTORY];
 	const struct wbs_item	*prev = NULL;
-	size_t			 nprev = 0;
+	struct wbs_row		*rows;
+	size_t			 nprev = 0, first, n;
+	int64_t			 cur;
 
-	for (size_t i = 0; i < f->n; i++) {
-		struct fsline	*l = &f->lines[i];
-		const struct wbs_item *it = &b->iv->v[l->item0];
-		int64_t		 step = WBS_STEP_AUTO;
+	first = f->offset < rr->hist ? (size_t)(rr->hist - f->offset) : 0;
+	if (first > f->n)
+		first = f->n;
+	b->skipped[FS_HISTORY] += first;
+	if ((n = f->n - first) == 0)
+		return 0;
+	if (store_writer(s, rr, err, errlen) != 0)
+		return -1;
+	rows = arena_alloc(b->ar, n * sizeof(*rows));
+	cur = wbs_run_step(rr->w);
+	for (size_t i = 0; i < n; i++) {
+		struct fsline	*l = &f->lines[first + i];
 
-		if (f->offset + i < rr->hist) {
-			b->skipped[FS_HISTORY]++;
-			continue;
+		rows[i].items = &b->iv->v[l->item0];
+		rows[i].n = l->nitems;
+		rows[i].flags = WBS_LOG_COMMIT;
+		if (l->has_step && l->step >= cur)
+			rows[i].step = l->step;
+		else {
+			if (l->has_step)
+				log_warnx("run %s: history line %" PRIu64
+				    " has _step %" PRId64 ", below the run's "
+				    "step %" PRId64 "; stored at that step",
+				    rr->id, rr->hist + i, l->step, cur);
+			rows[i].step = cur;
 		}
-		if (store_writer(s, rr, err, errlen) != 0)
-			return -1;
-		if (l->has_step) {
-			if (l->step >= wbs_run_step(rr->w))
-				step = l->step;
-			else
-				log_warnx("run %s: history line %" PRIu64 " has "
-				    "_step %" PRId64 ", below the run's step %"
-				    PRId64 "; stored at that step", rr->id,
-				    rr->hist, l->step, wbs_run_step(rr->w));
-		}
-		if (wbs_run_log(rr->w, it, l->nitems, step, WBS_LOG_COMMIT) != 0)
-			return wfail(rr, err, errlen, "history");
-		rr->seq++;
-		rr->hist++;
-		rr->hist_seq = rr->seq;
-		rr->dirty = 1;
-		track_keys(rr, it, l->nitems, &prev, &nprev);
+		cur = rows[i].step + 1;
 	}
+	if (wbs_run_log_rows(rr->w, rows, n) != 0)
+		return wfail(rr, err, errlen, "history");
+	rr->seq += n;
+	rr->hist += n;
+	rr->hist_seq = rr->seq;
+	rr->dirty = 1;
+	for (size_t i = 0; i < n; i++)
+		track_keys(rr, rows[i].items, rows[i].n, &prev, &nprev);
 	return 0;
 }
 

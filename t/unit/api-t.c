@@ -749,6 +749,94 @@ test_growth_and_log(void)
 	free(blob);
 }
 
+/* Records of the run "rows", counted and checked by collect(). */
+static int
+read_rows(struct collect *c)
+{
+	char path[PATH_MAX];
+
+	memset(c, 0, sizeof(*c));
+	snprintf(path, sizeof(path), "%s/wandb/latest-run", root);
+	return each_record(path, collect, c);
+}
+
+/* wbs_run_log_rows(): wbs_run_log()'s rows, in one transaction. */
+static void
+test_log_rows(void)
+{
+	struct wbs_run	*run;
+	struct collect	 c;
+	struct wbs_item	 it[2] = { WBS_DOUBLE_ITEM("loss", 0.5),
+	    WBS_INT_ITEM("epoch", 1) };
+	struct wbs_item	 bad = WBS_DOUBLE_ITEM("a\nb", 1);
+	struct wbs_row	 rows[6] = {
+		{ it, 2, WBS_STEP_AUTO, 0 },
+		{ it, 1, WBS_STEP_AUTO, WBS_LOG_NOCOMMIT },
+		{ it + 1, 1, WBS_STEP_AUTO, 0 },
+		{ it, 2, 10, 0 },
+		{ it, 1, 10, WBS_LOG_COMMIT },
+		{ it, 2, WBS_STEP_AUTO, 0 },
+	};
+	char		*blob;
+	struct wbs_row	*big;
+	int		 before;
+
+	ok(open_run(&run, "rows", NULL) == 0, "open rows");
+	is_int(wbs_run_log_rows(run, rows, 6), 0, "six rows in one call");
+	is_int(wbs_run_step(run), 12, "the step follows the last row");
+	ok(read_rows(&c) > 0 && c.hist == 6, "six history records");
+	ok(c.steps[0] == 0 && c.flags[0] == WBS_LOG_COMMIT &&
+	    c.steps[1] == 1 && c.flags[1] == WBS_LOG_NOCOMMIT &&
+	    c.steps[2] == 1 && c.flags[2] == WBS_LOG_COMMIT &&
+	    c.steps[3] == 10 && c.flags[3] == WBS_LOG_NOCOMMIT &&
+	    c.steps[4] == 10 && c.flags[4] == WBS_LOG_COMMIT &&
+	    c.steps[5] == 11, "steps and commits as with single calls");
+	is_int(wbs_run_log_rows(run, rows, 0), 0, "no rows: nothing to do");
+	is_int(wbs_run_log_rows(run, NULL, 3), WBS_EINVAL, "NULL rows");
+
+	/* A bad row anywhere: nothing of the call is stored. */
+	before = c.hist;
+	rows[0] = (struct wbs_row){ it, 2, WBS_STEP_AUTO, 0 };
+	rows[1] = (struct wbs_row){ it, 2, 20, 0 };
+	rows[2] = (struct wbs_row){ it, 2, 15, 0 };
+	is_int(wbs_run_log_rows(run, rows, 3), WBS_ESTEP,
+	    "a step going back inside the batch");
+	ok(strstr(wbs_run_errmsg(run), "row 2 of 3") != NULL &&
+	    strstr(wbs_run_errmsg(run), "step 15") != NULL,
+	    "the message names the row: %s", wbs_run_errmsg(run));
+	rows[2] = (struct wbs_row){ &bad, 1, WBS_STEP_AUTO, 0 };
+	is_int(wbs_run_log_rows(run, rows, 3), WBS_EINVAL, "a bad key");
+	rows[2] = (struct wbs_row){ it, 2, WBS_STEP_AUTO, 0x40 };
+	is_int(wbs_run_log_rows(run, rows, 3), WBS_EINVAL, "unknown flag");
+	ok(read_rows(&c) > 0 && c.hist == before, "failed calls stored "
+	    "nothing (%d rows)", c.hist);
+	is_int(wbs_run_step(run), 12, "and left the step alone");
+
+	/* 48 MiB in one transaction through a 4 MiB map. */
+	blob = malloc(512 << 10);
+	big = calloc(96, sizeof(*big));
+	srandom(11);
+	for (size_t i = 0; i < (512 << 10); i++)
+		blob[i] = (char)random();
+	it[0] = (struct wbs_item){ "blob", { WBS_BYTES, { .s = { blob,
+	    512 << 10 } } } };
+	for (int i = 0; i < 96; i++)
+		big[i] = (struct wbs_row){ it, 1, WBS_STEP_AUTO, 0 };
+	is_int(wbs_run_log_rows(run, big, 96), 0, "96 rows of 512 KiB in one "
+	    "call");
+	is_int(wbs_run_step(run), 108, "all 96 counted");
+	ok(read_rows(&c) > 0 && c.hist == before + 96, "and stored");
+	free(big);
+	free(blob);
+	is_int(wbs_run_log(run, it + 1, 1, WBS_STEP_AUTO, 0), 0,
+	    "a single row after the batches");
+	is_int(wbs_run_finish(run, 0), 0, "finish");
+	rows[0] = (struct wbs_row){ it + 1, 1, WBS_STEP_AUTO, 0 };
+	is_int(wbs_run_log_rows(run, rows, 1), WBS_EFINISHED,
+	    "rows after finish");
+	wbs_run_close(run);
+}
+
 /* An exact run directory, a given start time, replayed record times. */
 static void
 test_import_options(void)
@@ -883,6 +971,7 @@ main(void)
 	test_cursors();
 	test_damage();
 	test_growth_and_log();
+	test_log_rows();
 	test_import_options();
 	test_doorbell();
 	test_rmtree(root);

@@ -43,7 +43,13 @@ open_run(const char *dir, const char *id, struct wbs_run **runp)
 	return rc;
 }
 
-/* Child: log rows forever, reporting each acknowledged step on fd. */
+#define BATCH	5	/* rows of each wbs_run_log_rows() call */
+
+/*
+ * Child: log rows forever, reporting each acknowledged step on fd.  Every
+ * other call stores BATCH rows at once, each with the number of rows that
+ * follow it in its batch ("left"), so that a batch stored in part shows.
+ */
 static void
 writer_child(int fd)
 {
@@ -54,14 +60,23 @@ writer_child(int fd)
 		_exit(3);
 	for (int i = 0;; i++) {
 		int64_t		step = wbs_run_step(run);
-		struct wbs_item	it[3] = {
-			WBS_INT_ITEM("step_copy", step),
-			WBS_DOUBLE_ITEM("train/loss", 1.0 / (double)(step + 1)),
-			WBS_STRING_ITEM("phase", "train"),
-		};
+		int		nrows = i % 2 ? BATCH : 1;
+		struct wbs_item	it[BATCH][4];
+		struct wbs_row	rows[BATCH];
 
-		if (wbs_run_log(run, it, 3, WBS_STEP_AUTO, 0) != 0)
+		for (int k = 0; k < nrows; k++) {
+			it[k][0] = WBS_INT_ITEM("step_copy", step + k);
+			it[k][1] = WBS_DOUBLE_ITEM("train/loss", 1.0 /
+			    (double)(step + k + 1));
+			it[k][2] = WBS_STRING_ITEM("phase", "train");
+			it[k][3] = WBS_INT_ITEM("left", nrows - 1 - k);
+			rows[k] = (struct wbs_row){ it[k], nrows > 1 ? 4 : 3,
+			    WBS_STEP_AUTO, 0 };
+		}
+		if (nrows == 1 ? wbs_run_log(run, it[0], 3, WBS_STEP_AUTO, 0)
+		    != 0 : wbs_run_log_rows(run, rows, (size_t)nrows) != 0)
 			_exit(4);
+		step += nrows - 1;
 		if (write(fd, &step, sizeof(step)) != sizeof(step))
 			_exit(5);
 		if (i % 7 == 0) {
@@ -74,9 +89,21 @@ writer_child(int fd)
 	}
 }
 
+/* The integer item named key of a record, or -1. */
+static int64_t
+int_item(const struct wbs_record *r, const char *key)
+{
+	for (size_t i = 0; i < r->nitems; i++)
+		if (strcmp(r->items[i].key, key) == 0 &&
+		    r->items[i].v.type == WBS_INT)
+			return r->items[i].v.u.i;
+	return -1;
+}
+
 /*
  * Check history records from *seqp on: steps follow *nextp, each once, in
- * order.  Returns the number of rows checked, or -1 on a hole.
+ * order, and every batch is whole.  Returns the number of rows checked,
+ * or -1 on a hole or a partial batch.
  */
 static long
 check_new(uint64_t *seqp, int64_t *nextp)
@@ -86,6 +113,7 @@ check_new(uint64_t *seqp, int64_t *nextp)
 	const struct wbs_record	*r;
 	char			 path[PATH_MAX];
 	long			 n = 0;
+	int64_t			 want_left = -1;
 	int			 rc;
 
 	snprintf(path, sizeof(path), "%s/wandb/latest-run", root);
@@ -98,19 +126,32 @@ check_new(uint64_t *seqp, int64_t *nextp)
 		return -1;
 	}
 	while ((rc = wbs_iter_next(it, &r)) == 1) {
+		int64_t left;
+
 		*seqp = r->seq + 1;
 		if (r->type != WBS_REC_HISTORY)
 			continue;
-		if (r->step != *nextp || r->nitems != 3 ||
-		    r->items[1].v.u.i != r->step) {
-			diag("record %ju: step %jd, expected %jd",
+		left = int_item(r, "left");
+		if (r->step != *nextp || int_item(r, "step_copy") != r->step ||
+		    (want_left >= 0 && left != want_left) ||
+		    (want_left < 0 && left >= 0 && left != BATCH - 1)) {
+			diag("record %ju: step %jd, expected %jd; %jd rows "
+			    "left in its batch, expected %jd",
 			    (uintmax_t)r->seq, (intmax_t)r->step,
-			    (intmax_t)*nextp);
+			    (intmax_t)*nextp, (intmax_t)left,
+			    (intmax_t)want_left);
 			n = -1;
 			break;
 		}
+		want_left = left > 0 ? left - 1 : -1;
 		(*nextp)++;
 		n++;
+	}
+	/* The writer is dead: a batch cut short would end here. */
+	if (n >= 0 && want_left >= 0) {
+		diag("a batch stored in part: %jd rows missing",
+		    (intmax_t)want_left + 1);
+		n = -1;
 	}
 	if (rc < 0) {
 		diag("read: %s", wbs_journal_errmsg(j));
