@@ -168,8 +168,14 @@ enum wbs_opt {
 	WBS_OPT_RUN_DIR,	/* exact run directory (importers, relays):
 				   the journal is RUN_DIR/run-ID.wbs; no
 				   latest-run link; DIR is ignored */
-	WBS_OPT_START_TIME	/* creation time of a new run, in us since the
+	WBS_OPT_START_TIME,	/* creation time of a new run, in us since the
 				   epoch (decimal); default: now */
+	WBS_OPT_WRITE_MODE	/* "map" (default): a commit stores into the
+				   shared file mapping, cheapest for a call
+				   at a time; "write": a commit writes its
+				   pages with write(2), cheaper per row for
+				   writers of big wbs_run_log_rows() batches
+				   (relays, importers) */
 };
 
 struct wbs_opts;

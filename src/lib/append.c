@@ -21,9 +21,12 @@
 static int
 txn_err(struct wbs_run *run, int rc, const char *what)
 {
+	char	msg[PATH_MAX + 64];
+
 	if (rc == MDB_MAP_FULL)
 		return WBS_EMAPFULL;
-	return wbs_err_mdb(&run->eb, rc, what);
+	snprintf(msg, sizeof(msg), "journal %s: %s", run->journal, what);
+	return wbs_err_mdb(&run->eb, rc, msg);
 }
 
 /* Find or allocate the id of a key inside txn. */
@@ -452,9 +455,12 @@ plan_row(struct wbs_run *run, const struct wbs_item *items, size_t n,
 		return wbs_err(&run->eb, WBS_ESTEP, "log: step %jd is lower "
 		    "than the current step %jd; W&B steps only increase",
 		    (intmax_t)step, (intmax_t)*stepp);
-	memset(a, 0, sizeof(*a));
+	/* Only these matter to build_history(), which sets up the rest. */
 	a->items = items;
 	a->n = n;
+	a->keys = NULL;
+	a->nkeys = 0;
+	a->rm = NULL;
 	a->step = step;
 	a->flags = commit ? WBS_LOG_COMMIT : WBS_LOG_NOCOMMIT;
 	*stepp = commit ? step + 1 : step;
@@ -493,6 +499,28 @@ wbs_run_log(struct wbs_run *run, const struct wbs_item *items, size_t n,
 	return 0;
 }
 
+/* Room for n rows in the handle's row buffer. */
+static int
+rowbuf_reserve(struct wbs_rowbuf *rb, size_t n)
+{
+	struct items_arg	*a;
+	void			**args;
+	size_t			 cap = rb->cap ? rb->cap : 64;
+
+	if (n <= rb->cap)
+		return 0;
+	while (cap < n)
+		cap *= 2;
+	if ((a = realloc(rb->a, cap * sizeof(*a))) == NULL)
+		return WBS_ENOMEM;
+	rb->a = a;
+	if ((args = realloc(rb->args, cap * sizeof(*args))) == NULL)
+		return WBS_ENOMEM;
+	rb->args = args;
+	rb->cap = cap;
+	return 0;
+}
+
 /* Log rows as wbs_run_log() would, in one transaction. */
 int
 wbs_run_log_rows(struct wbs_run *run, const struct wbs_row *rows, size_t n)
@@ -500,35 +528,30 @@ wbs_run_log_rows(struct wbs_run *run, const struct wbs_row *rows, size_t n)
 	struct items_arg	*a;
 	void			**args;
 	int64_t			 cur = run->step;
-	int			 rc = 0;
+	int			 rc;
 
 	if (run->disabled || n == 0)
 		return 0;
 	if (rows == NULL)
 		return wbs_err(&run->eb, WBS_EINVAL, "rows is NULL with n = "
 		    "%zu", n);
-	a = calloc(n, sizeof(*a));
-	args = calloc(n, sizeof(*args));
-	if (a == NULL || args == NULL) {
-		rc = wbs_err(&run->eb, WBS_ENOMEM, "log_rows: %zu rows", n);
-		goto out;
-	}
+	if (rowbuf_reserve(&run->rows, n) != 0)
+		return wbs_err(&run->eb, WBS_ENOMEM, "log_rows: %zu rows", n);
+	a = run->rows.a;
+	args = run->rows.args;
 	for (size_t i = 0; i < n; i++) {
 		if ((rc = plan_row(run, rows[i].items, rows[i].n, &cur,
 		    rows[i].step, rows[i].flags, &a[i])) != 0) {
 			char msg[sizeof(run->eb.msg)];
 
 			memcpy(msg, run->eb.msg, sizeof(msg));
-			wbs_err(&run->eb, rc, "row %zu of %zu: %s", i, n, msg);
-			goto out;
+			return wbs_err(&run->eb, rc, "row %zu of %zu: %s", i, n,
+			    msg);
 		}
 		args[i] = &a[i];
 	}
 	if ((rc = wbs_run_append_n(run, build_history, args, n)) == 0)
 		after_rows(run, &a[n - 1]);
-out:
-	free(args);
-	free(a);
 	return rc;
 }
 

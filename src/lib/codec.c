@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include <lz4.h>
-#include <zlib.h>
+#include <libdeflate.h>
 
 #include "wbs-int.h"
 
@@ -79,8 +79,8 @@ wbs_rec_encode(const Wbs__Record *r, struct wbs_buf *out,
 			out->len = WBS_REC_HDR + vlen + (size_t)clen;
 		}
 	}
-	put_le32(out->p + 1, (uint32_t)crc32(0, out->p + WBS_REC_HDR,
-	    (uInt)(out->len - WBS_REC_HDR)));
+	put_le32(out->p + 1, libdeflate_crc32(0, out->p + WBS_REC_HDR,
+	    out->len - WBS_REC_HDR));
 	return 0;
 }
 
@@ -102,7 +102,7 @@ wbs_rec_decode(const uint8_t *p, size_t len, struct wbs_arena *a,
 		return wbs_err(eb, p[0] >> 4 > WBS_REC_VERSION ? WBS_EVERSION :
 		    WBS_ECORRUPT, "record version %d is not %d", p[0] >> 4,
 		    WBS_REC_VERSION);
-	crc = (uint32_t)crc32(0, p + WBS_REC_HDR, (uInt)(len - WBS_REC_HDR));
+	crc = libdeflate_crc32(0, p + WBS_REC_HDR, len - WBS_REC_HDR);
 	if (crc != get_le32(p + 1))
 		return wbs_err(eb, WBS_ECORRUPT, "checksum mismatch "
 		    "(stored %08x, computed %08x)", get_le32(p + 1), crc);

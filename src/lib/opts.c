@@ -115,6 +115,11 @@ wbs_opt_check(int opt, const char *v, struct wbs_errbuf *eb)
 		if (*v == '\0')
 			return wbs_err(eb, WBS_EINVAL, "run directory is empty");
 		return 0;
+	case WBS_OPT_WRITE_MODE:
+		if (strcmp(v, "map") != 0 && strcmp(v, "write") != 0)
+			return wbs_err(eb, WBS_EINVAL, "write mode \"%s\" is "
+			    "not map or write", v);
+		return 0;
 	default:
 		return 0;
 	}

@@ -6,7 +6,7 @@
 
 #include "wbs-int.h"
 
-#define WBS_OPT_LAST	WBS_OPT_START_TIME
+#define WBS_OPT_LAST	WBS_OPT_WRITE_MODE
 
 struct wbs_opts {
 	char		*val[WBS_OPT_LAST + 1];

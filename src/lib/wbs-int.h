@@ -71,7 +71,7 @@ struct wbs_env {
 	MDB_dbi		 keys;
 	MDB_dbi		 sync;
 	int		 rdonly;
-	int		 writemap;
+	int		 prealloc;	/* writer: the file is preallocated */
 	size_t		 mapsize;
 	pthread_mutex_t	 maplock;	/* map resize vs background msync */
 	char		*path;		/* journal directory */
@@ -80,6 +80,7 @@ struct wbs_env {
 #define WBS_ENV_CREATE		0x1
 #define WBS_ENV_RDONLY		0x2
 #define WBS_ENV_WRITER		0x4	/* WRITEMAP + NOSYNC, preallocated */
+#define WBS_ENV_WRITE		0x8	/* with WRITER: write(2), no WRITEMAP */
 
 int	wbs_env_open(struct wbs_env *e, const char *path, unsigned flags,
 	    struct wbs_errbuf *eb) WBS_INTERNAL;

@@ -630,7 +630,9 @@ wbs_run_open(struct wbs_run **runp, const struct wbs_opts *opts, char *errbuf,
 		    "%s: %s", path, strerror(errno));
 		goto done;
 	}
+	v = wbs_opt_get(opts, WBS_OPT_WRITE_MODE);
 	if ((rc = wbs_env_open(&run->env, path, WBS_ENV_WRITER |
+	    (v != NULL && strcmp(v, "write") == 0 ? WBS_ENV_WRITE : 0) |
 	    (exists ? 0 : WBS_ENV_CREATE), &run->eb)) != 0)
 		goto done;
 	run->env_open = 1;
@@ -822,6 +824,8 @@ wbs_run_close(struct wbs_run *run)
 		close(run->bellfd);
 	wbs_keymap_release(&run->keys);
 	free(run->newkeys);
+	free(run->rows.a);
+	free(run->rows.args);
 	wbs_buf_release(&run->out);
 	wbs_buf_release(&run->scratch);
 	free(run->ib.dkeys);

@@ -24,6 +24,14 @@ struct wbs_itembuf {
 	size_t		 cap;
 };
 
+/* Rows of wbs_run_log_rows(), kept between calls (append.c). */
+struct items_arg;
+struct wbs_rowbuf {
+	struct items_arg	*a;
+	void			**args;
+	size_t			 cap;
+};
+
 struct wbs_run {
 	struct wbs_env		 env;
 	int			 env_open;
@@ -51,6 +59,7 @@ struct wbs_run {
 	struct wbs_buf		 out;
 	struct wbs_buf		 scratch;
 	struct wbs_itembuf	 ib;
+	struct wbs_rowbuf	 rows;
 	struct wbs_errbuf	 eb;
 
 	/* Background sync. */

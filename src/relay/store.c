@@ -518,7 +518,11 @@ fail:
 	return -1;
 }
 
-/* Build writer options with every field set, so no WANDB_* leaks in. */
+/*
+ * Build writer options with every field set, so no WANDB_* leaks in.  The
+ * relay stores a request's lines as one batch: write mode (see
+ * WBS_OPT_WRITE_MODE).
+ */
 int
 store_opts(struct store *s, struct wbs_opts **op, const char *id,
     const char *project, const char *entity, char *err, size_t errlen)
@@ -535,7 +539,8 @@ store_opts(struct store *s, struct wbs_opts **op, const char *id,
 	    wbs_opts_set(o, WBS_OPT_PROJECT, project) != 0 ||
 	    wbs_opts_set(o, WBS_OPT_ENTITY, entity ? entity : "") != 0 ||
 	    wbs_opts_set(o, WBS_OPT_RESUME, "allow") != 0 ||
-	    wbs_opts_set(o, WBS_OPT_MODE, "offline") != 0)
+	    wbs_opts_set(o, WBS_OPT_MODE, "offline") != 0 ||
+	    wbs_opts_set(o, WBS_OPT_WRITE_MODE, "write") != 0)
 		goto fail;
 	for (size_t i = 0; i < sizeof(blank) / sizeof(blank[0]); i++)
 		if (wbs_opts_set(o, blank[i], "") != 0)

@@ -28,7 +28,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <zlib.h>
+#include <libdeflate.h>
 
 #include "wandblog.h"
 
@@ -164,7 +164,7 @@ wl_le32(const uint8_t *p)
 static inline uint32_t
 wl_crc(const uint8_t *chunk, size_t len)
 {
-	return (uint32_t)crc32(0L, chunk + 6, (uInt)(1 + len));
+	return libdeflate_crc32(0, chunk + 6, 1 + len);
 }
 
 /*

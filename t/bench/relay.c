@@ -8,8 +8,9 @@
  * connection) POST history lines of 10 scalars plus _step, _runtime and
  * _timestamp, as the official client sends them.  Prints the wall-clock
  * throughput, the relay's own CPU time per line (from /proc), its RSS,
- * and, as the reference, the cost of logging the same rows with
- * wbs_run_log() in this process.  WBSTORED names the binary (default
+ * and, as the references, the cost of logging the same rows with
+ * wbs_run_log() and wbs_run_log_rows() in this process.  Request bodies
+ * are built before the clock starts.  WBSTORED names the binary (default
  * ./wbstored).
  */
 #include "config.h"
@@ -38,6 +39,9 @@ struct client {
 	int		 idx;
 	long		 lines;
 	int		 failed;
+	char		**body;		/* one request each */
+	size_t		*len;
+	size_t		 nreq;
 };
 
 static double
@@ -97,27 +101,40 @@ make_body(char *buf, size_t cap, long first, long n)
 	return len;
 }
 
+/* The client's request bodies, built before the clock starts. */
+static int
+client_prepare(struct client *cl)
+{
+	cl->nreq = (size_t)((cl->lines + per_req - 1) / per_req);
+	if ((cl->body = calloc(cl->nreq, sizeof(*cl->body))) == NULL ||
+	    (cl->len = calloc(cl->nreq, sizeof(*cl->len))) == NULL)
+		return -1;
+	for (size_t r = 0; r < cl->nreq; r++) {
+		long	off = (long)r * per_req;
+		long	n = cl->lines - off < per_req ? cl->lines - off : per_req;
+		size_t	cap = (size_t)n * 400 + 256;
+
+		if ((cl->body[r] = malloc(cap)) == NULL)
+			return -1;
+		cl->len[r] = make_body(cl->body[r], cap, off, n);
+	}
+	return 0;
+}
+
 static void *
 client_main(void *arg)
 {
 	struct client	*cl = arg;
 	CURL		*c = curl_easy_init();
-	char		 path[128], *buf;
-	size_t		 cap = (size_t)per_req * 400 + 256;
+	char		 path[128];
 
-	buf = malloc(cap);
 	snprintf(path, sizeof(path), "/files/wbstore/bench/bench%d/file_stream",
 	    cl->idx);
-	for (long off = 0; off < cl->lines; off += per_req) {
-		long	n = cl->lines - off < per_req ? cl->lines - off : per_req;
-		size_t	len = make_body(buf, cap, off, n);
-
-		if (post(c, path, buf, len) != 200) {
+	for (size_t r = 0; r < cl->nreq; r++)
+		if (post(c, path, cl->body[r], cl->len[r]) != 200) {
 			cl->failed = 1;
 			break;
 		}
-	}
-	free(buf);
 	curl_easy_cleanup(c);
 	return NULL;
 }
@@ -187,34 +204,52 @@ start_relay(const char *dir)
 	return port ? pid : -1;
 }
 
-/* The reference: the same rows through wbs_run_log() in-process. */
+/*
+ * The references: the same rows through wbs_run_log() in-process, one
+ * call (one transaction) a row, or with rows > 1 through
+ * wbs_run_log_rows() that many rows a call, as the relay stores them.
+ */
 static double
-library_us_per_line(const char *dir, long n)
+library_us_per_line(const char *dir, long n, long rows)
 {
 	static const char *const keys[11] = { "m0", "m1", "m2", "m3", "m4",
 	    "m5", "m6", "m7", "m8", "m9", "_timestamp" };
-	struct wbs_item		 it[11];
+	struct wbs_item		*it = calloc((size_t)rows * 11, sizeof(*it));
+	struct wbs_row		*rv = calloc((size_t)rows, sizeof(*rv));
 	struct wbs_opts		*o;
 	struct wbs_run		*r;
-	char			 root[512], err[256];
+	char			 root[512], id[32], err[256];
 	double			 t0;
 
-	snprintf(root, sizeof(root), "%s/ref", dir);
-	if (wbs_opts_new(&o) != 0 || wbs_opts_set(o, WBS_OPT_DIR, root) != 0 ||
-	    wbs_opts_set(o, WBS_OPT_ID, "ref") != 0 ||
+	snprintf(id, sizeof(id), "ref%ld", rows);
+	snprintf(root, sizeof(root), "%s/%s", dir, id);
+	if (it == NULL || rv == NULL || wbs_opts_new(&o) != 0 ||
+	    wbs_opts_set(o, WBS_OPT_DIR, root) != 0 ||
+	    wbs_opts_set(o, WBS_OPT_ID, id) != 0 ||
 	    wbs_run_open(&r, o, err, sizeof(err)) != 0)
 		return -1;
 	wbs_opts_free(o);
-	for (int k = 0; k < 11; k++)
-		it[k] = WBS_DOUBLE_ITEM(keys[k], k);
+	for (long j = 0; j < rows; j++) {
+		for (int k = 0; k < 11; k++)
+			it[j * 11 + k] = WBS_DOUBLE_ITEM(keys[k], k);
+		rv[j] = (struct wbs_row){ it + j * 11, 11, 0, WBS_LOG_COMMIT };
+	}
 	t0 = now();
-	for (long i = 0; i < n; i++) {
-		it[0].v.u.d = i * 0.001;
-		if (wbs_run_log(r, it, 11, i, WBS_LOG_COMMIT) != 0)
+	for (long i = 0; i < n; i += rows) {
+		long m = n - i < rows ? n - i : rows;
+
+		for (long j = 0; j < m; j++) {
+			it[j * 11].v.u.d = (i + j) * 0.001;
+			rv[j].step = i + j;
+		}
+		if (rows == 1 ? wbs_run_log(r, it, 11, i, WBS_LOG_COMMIT) != 0 :
+		    wbs_run_log_rows(r, rv, (size_t)m) != 0)
 			return -1;
 	}
 	t0 = now() - t0;
 	wbs_run_close(r);
+	free(it);
+	free(rv);
 	return t0 / n * 1e6;
 }
 
@@ -225,7 +260,7 @@ bench(const char *dir)
 	char		 body[512];
 	CURL		*c = curl_easy_init();
 	pid_t		 pid = start_relay(dir);
-	double		 t0, wall, cpu0, cpu, lib;
+	double		 t0, wall, cpu0, cpu, lib, batch;
 	long		 total = 0;
 	int		 failed = 0;
 
@@ -243,6 +278,10 @@ bench(const char *dir)
 		cl[i].idx = i;
 		cl[i].lines = nlines / nclients;
 		total += cl[i].lines;
+		if (client_prepare(&cl[i]) != 0) {
+			fprintf(stderr, "relay: out of memory\n");
+			return 1;
+		}
 	}
 	cpu0 = cpu_seconds(pid);
 	t0 = now();
@@ -263,14 +302,22 @@ bench(const char *dir)
 	    "VmRSS:"), status_kib(pid, "VmHWM:"));
 	kill(pid, SIGTERM);
 	waitpid(pid, NULL, 0);
-	lib = library_us_per_line(dir, total / nclients);
-	printf("  reference: wbs_run_log of the same row in-process %.2f us "
-	    "per line (%.0f lines/s)\n", lib, 1e6 / lib);
-	printf("  relay CPU per line / wbs_run_log per line = %.2f\n",
-	    cpu / total * 1e6 / lib);
+	lib = library_us_per_line(dir, total / nclients, 1);
+	batch = library_us_per_line(dir, total / nclients, per_req);
+	printf("  reference: the same rows in-process, wbs_run_log %.2f us per "
+	    "line (%.0f lines/s), wbs_run_log_rows of %ld %.2f us per line "
+	    "(%.0f lines/s)\n", lib, 1e6 / lib, per_req, batch, 1e6 / batch);
+	printf("  relay CPU per line / wbs_run_log_rows per line = %.2f\n",
+	    cpu / total * 1e6 / batch);
 	printf("  budget 500000 lines/s: %s\n", total / wall >= 500000 ?
 	    "met" : "not met");
 	curl_easy_cleanup(c);
+	for (int i = 0; i < nclients; i++) {
+		for (size_t r = 0; r < cl[i].nreq; r++)
+			free(cl[i].body[r]);
+		free(cl[i].body);
+		free(cl[i].len);
+	}
 	free(cl);
 	if (failed)
 		fprintf(stderr, "relay: some requests failed\n");

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <zlib.h>
+#include <libdeflate.h>
 
 #include "wbs-int.h"
 
@@ -42,7 +42,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	/* The same bytes with a valid header and CRC reach the decoder. */
 	if (size > 0 && size < (1 << 20) && (copy = malloc(size + 5)) != NULL) {
-		uLong crc = crc32(0, data, (uInt)size);
+		uint32_t crc = libdeflate_crc32(0, data, size);
 
 		copy[0] = (uint8_t)(WBS_REC_VERSION << 4 | (data[0] & 1));
 		copy[1] = (uint8_t)crc;

@@ -135,6 +135,13 @@ test_opts(void)
 	    WBS_EINVAL, "negative fork step");
 	is_int(wbs_opts_set(o, WBS_OPT_SYNC_INTERVAL, "soon"), WBS_EINVAL,
 	    "bad sync interval");
+	is_int(wbs_opts_set(o, WBS_OPT_WRITE_MODE, "mmap"), WBS_EINVAL,
+	    "bad write mode");
+	ok(strstr(wbs_opts_errmsg(o), "\"mmap\" is not map or write") !=
+	    NULL, "message: %s", wbs_opts_errmsg(o));
+	ok(wbs_opts_set(o, WBS_OPT_WRITE_MODE, "map") == 0 &&
+	    wbs_opts_set(o, WBS_OPT_WRITE_MODE, "write") == 0,
+	    "write modes map and write");
 	is_int(wbs_opts_set(o, WBS_OPT_TAGS, "ok, "
 	    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"),
 	    WBS_EINVAL, "tag over 64 characters");

@@ -26,6 +26,7 @@
 
 static char	*root;
 static char	 err[512];
+static const char *write_mode = "map";	/* WBS_OPT_WRITE_MODE of writers */
 
 static int
 open_run(const char *dir, const char *id, struct wbs_run **runp)
@@ -38,6 +39,7 @@ open_run(const char *dir, const char *id, struct wbs_run **runp)
 	(void)!wbs_opts_set(o, WBS_OPT_DIR, dir);
 	(void)!wbs_opts_set(o, WBS_OPT_ID, id);
 	(void)!wbs_opts_set(o, WBS_OPT_RESUME, "allow");
+	(void)!wbs_opts_set(o, WBS_OPT_WRITE_MODE, write_mode);
 	rc = wbs_run_open(runp, o, err, sizeof(err));
 	wbs_opts_free(o);
 	return rc;
@@ -252,9 +254,9 @@ test_kill9(int iters)
 			rows += n > 0 ? n : 0;
 		}
 	}
-	ok(!bad, "kill -9 x %d: every acknowledged row present, in order, no "
-	    "hole (%ld rows, %d kills before the first row)", iters, rows,
-	    killed_early);
+	ok(!bad, "kill -9 x %d, write mode %s: every acknowledged row present, "
+	    "in order, no hole (%ld rows, %d kills before the first row)",
+	    iters, write_mode, rows, killed_early);
 	{
 		struct wbs_journal	*j = NULL;
 		uint64_t		 n;
@@ -353,7 +355,7 @@ test_full_disk(void)
 	int		 mounted, rc = 0, logged = 0;
 	uint64_t	 n;
 
-	snprintf(mnt, sizeof(mnt), "%s/small", root);
+	snprintf(mnt, sizeof(mnt), "%s/small-%s", root, write_mode);
 	mkdir(mnt, 0755);
 	mounted = mount("tmpfs", mnt, "tmpfs", 0, "size=12m") == 0;
 	if (!mounted) {
@@ -384,8 +386,8 @@ test_full_disk(void)
 			break;
 		logged++;
 	}
-	is_int(rc, WBS_ENOSPC, "the disk fills: WBS_ENOSPC after %d rows",
-	    logged);
+	is_int(rc, WBS_ENOSPC, "write mode %s: the disk fills: WBS_ENOSPC "
+	    "after %d rows", write_mode, logged);
 	ok(strstr(wbs_run_errmsg(run), "journal") != NULL, "message: %s",
 	    wbs_run_errmsg(run));
 	{
@@ -448,6 +450,10 @@ main(void)
 	root = test_tmpdir();
 	test_kill9(iters);
 	test_multi();
+	test_full_disk();
+	/* The same with writers that write(2) their commits. */
+	write_mode = "write";
+	test_kill9(iters / 4 > 10 ? iters / 4 : 10);
 	test_full_disk();
 	test_rmtree(root);
 	plan_lazy_done();

@@ -23,7 +23,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <zlib.h>
+#include <libdeflate.h>
 
 #include "wandb.pb-c.h"
 
@@ -66,9 +66,9 @@ wl_chunk(struct wl *w, int type, const uint8_t *p, size_t n)
 {
 	uint8_t		h[7];
 	uint8_t		t = (uint8_t)type;
-	uint32_t	crc = (uint32_t)crc32(0L, &t, 1);
+	uint32_t	crc = libdeflate_crc32(0, &t, 1);
 
-	crc = (uint32_t)crc32(crc, p, (uInt)n);
+	crc = libdeflate_crc32(crc, p, n);
 	h[0] = (uint8_t)crc;
 	h[1] = (uint8_t)(crc >> 8);
 	h[2] = (uint8_t)(crc >> 16);

@@ -27,7 +27,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <zlib.h>
+#include <libdeflate.h>
 
 #include "wandb/wandblog.h"
 #include "tap.h"
@@ -433,9 +433,9 @@ static void
 wr_chunk(struct wr *w, unsigned type, const uint8_t *p, size_t n)
 {
 	uint8_t h[7], t = (uint8_t)type;
-	uLong crc;
+	uint32_t crc;
 
-	crc = crc32(crc32(0L, &t, 1), p, (uInt)n);
+	crc = libdeflate_crc32(libdeflate_crc32(0, &t, 1), p, n);
 	h[0] = crc & 0xff;
 	h[1] = (crc >> 8) & 0xff;
 	h[2] = (crc >> 16) & 0xff;
