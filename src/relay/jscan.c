@@ -272,59 +272,73 @@ check_escape(const char *p, const char *end)
 	return 11;
 }
 
+/*
+ * Bytes a string takes as they are: printable ASCII but the quote and the
+ * backslash.  One table lookup a byte in the common case.
+ */
+#define PLAIN16(b)	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
+static const unsigned char str_plain[256] = {
+	[0x20] = 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,	/* 0x20 */
+	[0x30] = PLAIN16(0x30),
+	[0x40] = PLAIN16(0x40),
+	[0x50] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,	/* 0x50 */
+	[0x60] = PLAIN16(0x60),
+	[0x70] = PLAIN16(0x70),
+};
+#undef PLAIN16
+
 /* A string token; the scanner sits on its opening quote. */
 int
 jscan_string(struct jscan *js, struct jstr *s)
 {
-	const char	*p, *end = js->end;
+	const unsigned char *p, *end = (const unsigned char *)js->end;
 	int		 esc = 0;
 
 	skip_ws(js);
-	if (js->p == end || *js->p != '"')
+	if (js->p == js->end || *js->p != '"')
 		return jscan_fail(js, "expected a string");
-	p = ++js->p;
+	p = (const unsigned char *)++js->p;
 	for (;;) {
 		unsigned char c;
 
 		/* Plain ASCII runs are the common case. */
-		while (p < end && (c = (unsigned char)*p) >= 0x20 && c < 0x80 &&
-		    c != '"' && c != '\\')
+		while (p < end && str_plain[*p])
 			p++;
 		if (p == end) {
-			js->p = p;
+			js->p = (const char *)p;
 			return jscan_fail(js, "unterminated string");
 		}
-		c = (unsigned char)*p;
+		c = *p;
 		if (c == '"')
 			break;
 		if (c == '\\') {
-			size_t n = check_escape(p + 1, end);
+			size_t n = check_escape((const char *)p + 1,
+			    (const char *)end);
 
 			if (n == 0) {
-				js->p = p;
+				js->p = (const char *)p;
 				return jscan_fail(js, "bad escape in string");
 			}
 			esc = 1;
 			p += 1 + n;
 		} else if (c < 0x20) {
-			js->p = p;
+			js->p = (const char *)p;
 			return jscan_fail(js, "control character 0x%02x in "
 			    "string", c);
 		} else {
-			size_t n = utf8_seq((const unsigned char *)p,
-			    (const unsigned char *)end);
+			size_t n = utf8_seq(p, end);
 
 			if (n == 0) {
-				js->p = p;
+				js->p = (const char *)p;
 				return jscan_fail(js, "invalid UTF-8 in string");
 			}
 			p += n;
 		}
 	}
 	s->p = js->p;
-	s->len = (size_t)(p - js->p);
+	s->len = (size_t)((const char *)p - js->p);
 	s->esc = esc;
-	js->p = p + 1;
+	js->p = (const char *)p + 1;
 	return 0;
 }
 
