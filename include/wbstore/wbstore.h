@@ -170,12 +170,18 @@ enum wbs_opt {
 				   latest-run link; DIR is ignored */
 	WBS_OPT_START_TIME,	/* creation time of a new run, in us since the
 				   epoch (decimal); default: now */
-	WBS_OPT_WRITE_MODE	/* "map" (default): a commit stores into the
+	WBS_OPT_WRITE_MODE,	/* "map" (default): a commit stores into the
 				   shared file mapping, cheapest for a call
 				   at a time; "write": a commit writes its
 				   pages with write(2), cheaper per row for
 				   writers of big wbs_run_log_rows() batches
 				   (relays, importers) */
+	WBS_OPT_SEAL_DIR,	/* WBSTORE_SEAL_DIR: seal the journal there
+				   every seal interval and at finish and
+				   close, see wbs_run_seal() */
+	WBS_OPT_SEAL_INTERVAL	/* WBSTORE_SEAL_INTERVAL: seconds between
+				   seals (default 300; 0: only at finish
+				   and close) */
 };
 
 struct wbs_opts;
@@ -358,6 +364,15 @@ WBS_EXPORT int	wbs_run_finish(struct wbs_run *run, int exit_code)
 		    WBS_NONNULL(1) WBS_WUR;
 
 /*
+ * Seal the run's journal into DIR: a compacted, read-only copy with the
+ * run's files, at DIR/<run directory>/, consistent while the run goes on,
+ * replacing an earlier seal atomically.  A daemon on another host syncs
+ * it from there (shared storage must not hold a live journal).
+ */
+WBS_EXPORT int	wbs_run_seal(struct wbs_run *run, const char *dir)
+		    WBS_NONNULL(1) WBS_WUR;
+
+/*
  * Close the handle.  A run closed without wbs_run_finish() stays
  * "running" in the journal (as after a crash): it can be resumed.
  */
@@ -535,6 +550,16 @@ WBS_EXPORT int	wbs_journal_put_cursor(struct wbs_journal *j, const char *dest,
  */
 WBS_EXPORT int	wbs_journal_verify(struct wbs_journal *j, uint64_t *nrecords)
 		    WBS_NONNULL(1) WBS_WUR;
+
+/*
+ * Seal the journal at path (its run-*.wbs directory or the run directory)
+ * into DIR, as wbs_run_seal() does, from any process, while its writer
+ * runs or not.  The copy's path goes to out (if not NULL); on failure the
+ * message goes to errbuf.
+ */
+WBS_EXPORT int	wbs_seal(const char *path, const char *dir, char *out,
+		    size_t outlen, char *errbuf, size_t errlen)
+		    WBS_NONNULL(1, 2) WBS_WUR;
 
 /*
  * Check a run id or project name against W&B's rules; on failure fill

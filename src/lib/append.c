@@ -334,6 +334,8 @@ wbs_run_append_n(struct wbs_run *run, wbs_build_fn *build, void *const *args,
 		    run->newkeys[i].name, strlen(run->newkeys[i].name))) != 0)
 			return wbs_err(&run->eb, rc, "key map");
 	run->nnew = 0;
+	if (run->seal_dir != NULL)
+		__atomic_store_n(&run->seal_dirty, 1, __ATOMIC_RELAXED);
 	wbs_run_ring(run, 0);
 	if (run->sync_ms == 0)
 		return wbs_env_sync(&run->env, &run->eb);

@@ -24,6 +24,8 @@ static const char *const env_names[WBS_OPT_LAST + 1] = {
 	[WBS_OPT_MODE] = "WANDB_MODE",
 	[WBS_OPT_PROGRAM] = "WANDB_PROGRAM",
 	[WBS_OPT_SYNC_INTERVAL] = "WBSTORE_SYNC_INTERVAL",
+	[WBS_OPT_SEAL_DIR] = "WBSTORE_SEAL_DIR",
+	[WBS_OPT_SEAL_INTERVAL] = "WBSTORE_SEAL_INTERVAL",
 };
 
 /* New empty option set. */
@@ -115,6 +117,15 @@ wbs_opt_check(int opt, const char *v, struct wbs_errbuf *eb)
 		if (*v == '\0')
 			return wbs_err(eb, WBS_EINVAL, "run directory is empty");
 		return 0;
+	case WBS_OPT_SEAL_INTERVAL: {
+		char	*end;
+		long	 s = strtol(v, &end, 10);
+
+		if (*v == '\0' || *end != '\0' || s < 0 || s > 86400 * 7)
+			return wbs_err(eb, WBS_EINVAL, "seal interval \"%s\" "
+			    "is not a number of seconds (0..604800)", v);
+		return 0;
+	}
 	case WBS_OPT_WRITE_MODE:
 		if (strcmp(v, "map") != 0 && strcmp(v, "write") != 0)
 			return wbs_err(eb, WBS_EINVAL, "write mode \"%s\" is "

@@ -6,7 +6,7 @@
 
 #include "wbs-int.h"
 
-#define WBS_OPT_LAST	WBS_OPT_WRITE_MODE
+#define WBS_OPT_LAST	WBS_OPT_SEAL_INTERVAL
 
 struct wbs_opts {
 	char		*val[WBS_OPT_LAST + 1];

@@ -19,18 +19,47 @@
 #include "opts.h"
 #include "writer.h"
 
-/* Background thread: msync the journal every sync interval if written. */
+/* Monotonic clock, in ns. */
+static int64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Seal into the seal directory if anything was appended since the last. */
+static int
+seal_if_dirty(struct wbs_run *run, struct wbs_errbuf *eb)
+{
+	int rc;
+
+	if (run->seal_dir == NULL ||
+	    !__atomic_exchange_n(&run->seal_dirty, 0, __ATOMIC_RELAXED))
+		return 0;
+	if ((rc = wbs_run_seal_eb(run, run->seal_dir, eb)) != 0)
+		__atomic_store_n(&run->seal_dirty, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&run->sealed_ns, mono_ns(), __ATOMIC_RELAXED);
+	return rc;
+}
+
+/*
+ * Background thread: msync the journal every sync interval if written,
+ * and seal it every seal interval (WBS_OPT_SEAL_DIR).
+ */
 static void *
 syncer_main(void *arg)
 {
 	struct wbs_run	*run = arg;
 	struct timespec	 ts;
+	long		 ms = run->sync_ms > 0 ? run->sync_ms : 1000;
 
 	pthread_mutex_lock(&run->lock);
 	while (!run->stop) {
 		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += run->sync_ms / 1000;
-		ts.tv_nsec += (run->sync_ms % 1000) * 1000000;
+		ts.tv_sec += ms / 1000;
+		ts.tv_nsec += (ms % 1000) * 1000000;
 		if (ts.tv_nsec >= 1000000000) {
 			ts.tv_sec++;
 			ts.tv_nsec -= 1000000000;
@@ -43,6 +72,17 @@ syncer_main(void *arg)
 			if (wbs_env_sync(&run->env, NULL) != 0)
 				wbs_log(3, "journal %s: background sync "
 				    "failed", run->journal);
+			pthread_mutex_lock(&run->lock);
+		}
+		if (run->seal_s > 0 && !run->stop && mono_ns() -
+		    __atomic_load_n(&run->sealed_ns, __ATOMIC_RELAXED) >=
+		    (int64_t)run->seal_s * 1000000000) {
+			struct wbs_errbuf eb;
+
+			pthread_mutex_unlock(&run->lock);
+			if (seal_if_dirty(run, &eb) != 0)
+				wbs_log(3, "journal %s: %s", run->journal,
+				    eb.msg);
 			pthread_mutex_lock(&run->lock);
 		}
 	}
@@ -506,6 +546,16 @@ wbs_run_open(struct wbs_run **runp, const struct wbs_opts *opts, char *errbuf,
 	sa.rs.resume = sa.resume;
 	v = wbs_opt_get(opts, WBS_OPT_SYNC_INTERVAL);
 	run->sync_ms = v ? strtol(v, NULL, 10) : 1000;
+	if ((v = wbs_opt_get(opts, WBS_OPT_SEAL_DIR)) != NULL && *v != '\0') {
+		if ((run->seal_dir = strdup(v)) == NULL) {
+			rc = WBS_ENOMEM;
+			goto done;
+		}
+		v = wbs_opt_get(opts, WBS_OPT_SEAL_INTERVAL);
+		run->seal_s = v ? strtol(v, NULL, 10) : 300;
+		run->sealed_ns = mono_ns();
+		run->seal_dirty = 1;
+	}
 
 	root = wbs_opt_get(opts, WBS_OPT_DIR);
 	if (root == NULL)
@@ -704,7 +754,7 @@ wbs_run_open(struct wbs_run **runp, const struct wbs_opts *opts, char *errbuf,
 			fclose(f);
 		}
 	}
-	if (run->sync_ms > 0) {
+	if (run->sync_ms > 0 || (run->seal_dir != NULL && run->seal_s > 0)) {
 		if (pthread_create(&run->syncer, NULL, syncer_main, run) != 0) {
 			rc = wbs_err(&run->eb, WBS_EIO, "cannot start the sync "
 			    "thread");
@@ -798,6 +848,14 @@ wbs_run_finish(struct wbs_run *run, int exit_code)
 			}
 		}
 	}
+	/* The sealed copy gets the exit record too. */
+	if ((rc = seal_if_dirty(run, &run->eb)) != 0) {
+		char msg[sizeof(run->eb.msg)];
+
+		memcpy(msg, run->eb.msg, sizeof(msg));
+		return wbs_err(&run->eb, rc, "run %s finished, but its sealed "
+		    "copy is not up to date: %s", run->id, msg);
+	}
 	return 0;
 }
 
@@ -815,7 +873,11 @@ wbs_run_close(struct wbs_run *run)
 		pthread_join(run->syncer, NULL);
 	}
 	if (run->env_open) {
+		struct wbs_errbuf eb;
+
 		wbs_env_sync(&run->env, NULL);
+		if (seal_if_dirty(run, &eb) != 0)
+			wbs_log(3, "journal %s: %s", run->journal, eb.msg);
 		wbs_env_close(&run->env);
 	}
 	if (run->lockfd >= 0)
@@ -826,6 +888,7 @@ wbs_run_close(struct wbs_run *run)
 	free(run->newkeys);
 	free(run->rows.a);
 	free(run->rows.args);
+	free(run->seal_dir);
 	wbs_buf_release(&run->out);
 	wbs_buf_release(&run->scratch);
 	free(run->ib.dkeys);

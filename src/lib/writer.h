@@ -62,6 +62,12 @@ struct wbs_run {
 	struct wbs_rowbuf	 rows;
 	struct wbs_errbuf	 eb;
 
+	/* Sealing (WBS_OPT_SEAL_DIR): where, how often, when last. */
+	char			*seal_dir;
+	long			 seal_s;
+	int64_t			 sealed_ns;	/* monotonic */
+	int			 seal_dirty;	/* appended since the seal */
+
 	/* Background sync. */
 	pthread_t		 syncer;
 	int			 syncer_running;
@@ -95,6 +101,8 @@ int	wbs_run_intern(struct wbs_run *run, MDB_txn *txn, const char *key,
 int	wbs_run_put_meta(struct wbs_run *run, MDB_txn *txn, const char *key,
 	    const void *val, size_t len) WBS_INTERNAL;
 void	wbs_run_ring(struct wbs_run *run, int force) WBS_INTERNAL;
+int	wbs_run_seal_eb(struct wbs_run *run, const char *to,
+	    struct wbs_errbuf *eb) WBS_INTERNAL;
 int	wbs_run_last_step(struct wbs_env *env, MDB_txn *txn, int64_t *stepp,
 	    int *openp, struct wbs_errbuf *eb) WBS_INTERNAL;
 

@@ -529,7 +529,8 @@ store_opts(struct store *s, struct wbs_opts **op, const char *id,
 {
 	static const int blank[] = { WBS_OPT_NAME, WBS_OPT_NOTES,
 	    WBS_OPT_GROUP, WBS_OPT_JOB_TYPE, WBS_OPT_TAGS, WBS_OPT_HOST,
-	    WBS_OPT_PROGRAM, WBS_OPT_GIT_REMOTE, WBS_OPT_GIT_COMMIT };
+	    WBS_OPT_PROGRAM, WBS_OPT_GIT_REMOTE, WBS_OPT_GIT_COMMIT,
+	    WBS_OPT_SEAL_DIR };
 	struct wbs_opts	*o;
 
 	if (wbs_opts_new(&o) != 0)

@@ -2,7 +2,9 @@
 # wbstore seal: compacted copies of a journal written while the trainer
 # runs, replaced by each new seal; a watcher on the seal directory alone
 # (as on another host) syncs them, carrying its progress across copies,
-# and the relay ends with the trainer's run exactly once.
+# and the relay ends with the trainer's run exactly once.  A trainer with
+# WBSTORE_SEAL_DIR seals itself, every WBSTORE_SEAL_INTERVAL and at
+# finish.
 . "$WBS_SRCDIR/t/e2e/test-lib.sh"
 . "$WBS_SRCDIR/t/e2e/t4lib-daemon.sh"
 
@@ -51,6 +53,31 @@ test_expect_success 'the sealed copy is compact and the relay copy is the run' '
 
 test_expect_success 'no temporary copies are left behind' '
 	! ls -a "$SEAL"/*/ | grep -q "seal-"
+'
+
+test_expect_success 'WBSTORE_SEAL_DIR: the trainer seals itself while it runs' '
+	(
+		WBSTORE_SEAL_DIR=$SEAL WBSTORE_SEAL_INTERVAL=1 &&
+		export WBSTORE_SEAL_DIR WBSTORE_SEAL_INTERVAL &&
+		trainer s2 400 20
+	) &&
+	test_wait_for 60 "test \$(relay_rows s2) -ge 1" &&
+	kill -0 "$(cat "$TRASH/trainer-s2.pid")" &&
+	test "$(relay_exit s2)" = none
+'
+
+test_expect_success 'and at finish: the relay ends with the whole run' '
+	trainer_wait s2 &&
+	test_wait_for 60 "test \"\$(relay_exit s2)\" = 0" &&
+	same_copy s2 &&
+	! ls -a "$SEAL"/*/ | grep -q "seal-"
+'
+
+test_expect_success 'a bad WBSTORE_SEAL_INTERVAL: the trainer is told' '
+	! (cd "$WORK" && echo "open id=s3" |
+	    WBSTORE_SEAL_INTERVAL=soon "$MKRUN") 2>err &&
+	grep -q "WBSTORE_SEAL_INTERVAL" err &&
+	grep -q "seal interval \"soon\"" err
 '
 
 test_expect_success 'stop' '

@@ -844,6 +844,38 @@ test_log_rows(void)
 	wbs_run_close(run);
 }
 
+/* Sealed copies from the writer and from outside. */
+static void
+test_seal(void)
+{
+	struct wbs_run	*run;
+	struct wbs_item	 it = WBS_DOUBLE_ITEM("loss", 1);
+	char		 dir[PATH_MAX], out[PATH_MAX], msg[256];
+	uint64_t	 n = 0;
+	struct wbs_journal *j;
+	int		 good;
+
+	snprintf(dir, sizeof(dir), "%s/sealed", root);
+	ok(open_run(&run, "sealme", NULL) == 0, "open sealme");
+	is_int(wbs_run_log(run, &it, 1, WBS_STEP_AUTO, 0), 0, "a row");
+	is_int(wbs_run_seal(run, ""), WBS_EINVAL, "seal: empty directory");
+	is_int(wbs_run_seal(run, dir), 0, "seal while open: %s",
+	    wbs_run_errmsg(run));
+	is_int(wbs_run_log(run, &it, 1, WBS_STEP_AUTO, 0), 0, "another row");
+	is_int(wbs_seal(wbs_run_journal(run), dir, out, sizeof(out), msg,
+	    sizeof(msg)), 0, "wbs_seal from outside replaces it: %s", out);
+	good = wbs_journal_open(&j, out, 0, err, sizeof(err)) == 0 &&
+	    wbs_journal_verify(j, &n) == 0;
+	ok(good && n == 3, "the copy verifies: %ju records (start, 2 rows), "
+	    "the latest included", (uintmax_t)n);
+	wbs_journal_close(j);
+	is_int(wbs_seal("/nonexistent/run", dir, out, sizeof(out), msg,
+	    sizeof(msg)), WBS_ENOTFOUND, "no journal there");
+	ok(strstr(msg, "/nonexistent/run: no journal") != NULL, "message: %s",
+	    msg);
+	wbs_run_close(run);
+}
+
 /* An exact run directory, a given start time, replayed record times. */
 static void
 test_import_options(void)
@@ -979,6 +1011,7 @@ main(void)
 	test_damage();
 	test_growth_and_log();
 	test_log_rows();
+	test_seal();
 	test_import_options();
 	test_doorbell();
 	test_rmtree(root);
