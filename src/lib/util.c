@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "utf8.h"
 #include "wbs-int.h"
 
 #define ARENA_CHUNK	(64u << 10)
@@ -135,41 +136,7 @@ wbs_buf_release(struct wbs_buf *b)
 int
 wbs_utf8_valid(const char *str, size_t len)
 {
-	const unsigned char *s = (const unsigned char *)str, *end = s + len;
-
-	while (s < end) {
-		unsigned char	c = *s;
-		size_t		n;
-		uint32_t	cp;
-
-		if (c < 0x80) {
-			s++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			n = 1;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			n = 2;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			n = 3;
-			cp = c & 0x07;
-		} else
-			return 0;
-		if ((size_t)(end - s) <= n)
-			return 0;
-		for (size_t i = 1; i <= n; i++) {
-			if ((s[i] & 0xc0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (s[i] & 0x3f);
-		}
-		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		s += n + 1;
-	}
-	return 1;
+	return utf8_valid(str, len);
 }
 
 /* Check a key path: non-empty UTF-8 components, no control characters. */

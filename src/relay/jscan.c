@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "jscan.h"
+#include "utf8.h"
 
 /* Start scanning [p, p + len). */
 void
@@ -190,56 +191,11 @@ hex4(const char *p)
 	return v;
 }
 
-/* Length of the valid UTF-8 sequence at p (lead byte >= 0x80), or 0. */
-static size_t
-utf8_seq(const unsigned char *p, const unsigned char *end)
-{
-	unsigned char	c = p[0];
-	size_t		n;
-	uint32_t	cp;
-
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 1;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 2;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 3;
-		cp = c & 0x07;
-	} else
-		return 0;
-	if ((size_t)(end - p) <= n)
-		return 0;
-	for (size_t i = 1; i <= n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n + 1;
-}
-
 /* 1 if [p, p + n) is valid UTF-8. */
 int
 jscan_utf8_valid(const char *p, size_t n)
 {
-	const unsigned char *s = (const unsigned char *)p, *end = s + n;
-
-	while (s < end) {
-		size_t k;
-
-		if (*s < 0x80) {
-			s++;
-			continue;
-		}
-		if ((k = utf8_seq(s, end)) == 0)
-			return 0;
-		s += k;
-	}
-	return 1;
+	return utf8_valid(p, n);
 }
 
 /* Check one escape at p (after the backslash); its length or 0. */
