@@ -44,12 +44,15 @@ struct sopts {
 	int			 tty;
 };
 
-/* A run found on disk. */
+/* The runs found on disk. */
 struct found {
 	char	**paths;
 	size_t	  n;
-	dev_t	 *dev;
-	ino_t	 *ino;
+	size_t	  cap;
+	struct fileid {
+		dev_t	dev;
+		ino_t	ino;
+	}	 *ids;		/* of paths[i], against runs named twice */
 	int	  errors;
 	int	  dry_run;	/* list W&B runs, do not import them */
 };
@@ -66,16 +69,16 @@ found_add(const char *path, void *arg)
 	if (stat(path, &sb) != 0)
 		return 0;
 	for (size_t i = 0; i < f->n; i++)
-		if (f->dev[i] == sb.st_dev && f->ino[i] == sb.st_ino)
+		if (f->ids[i].dev == sb.st_dev && f->ids[i].ino == sb.st_ino)
 			return 0;	/* the same run named twice */
-	f->paths = realloc(f->paths, (f->n + 1) * sizeof(*f->paths));
-	f->dev = realloc(f->dev, (f->n + 1) * sizeof(*f->dev));
-	f->ino = realloc(f->ino, (f->n + 1) * sizeof(*f->ino));
-	if (f->paths == NULL || f->dev == NULL || f->ino == NULL ||
-	    (f->paths[f->n] = strdup(path)) == NULL)
-		fatalx("out of memory");
-	f->dev[f->n] = sb.st_dev;
-	f->ino[f->n] = sb.st_ino;
+	if (f->n == f->cap) {
+		f->cap = f->cap ? f->cap * 2 : 16;
+		f->paths = xreallocarray(f->paths, f->cap, sizeof(*f->paths));
+		f->ids = xreallocarray(f->ids, f->cap, sizeof(*f->ids));
+	}
+	f->paths[f->n] = xstrdup(path);
+	f->ids[f->n].dev = sb.st_dev;
+	f->ids[f->n].ino = sb.st_ino;
 	f->n++;
 	return 0;
 }
@@ -208,8 +211,7 @@ found_release(struct found *f)
 	for (size_t i = 0; i < f->n; i++)
 		free(f->paths[i]);
 	free(f->paths);
-	free(f->dev);
-	free(f->ino);
+	free(f->ids);
 }
 
 /* ------------------------------------------------------------------ */
@@ -268,6 +270,7 @@ drop_synced(struct found *f, const struct sopts *o)
 			dropped++;
 			continue;
 		}
+		f->ids[kept] = f->ids[i];
 		f->paths[kept++] = f->paths[i];
 	}
 	f->n = kept;
