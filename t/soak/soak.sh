@@ -96,10 +96,14 @@ while read -r id how; do
 done <ids
 echo "# runs: $(wc -l <ids) ($(grep -c crash ids) crashed on purpose)," \
     "history rows at the relay: $rows"
+# Fault lines are "... fault: METHOD ENDPOINT: WHAT"; "pass" lines are
+# requests a rule let through, not faults.
+grep "wbstored: fault:" relay.log | sed "s/.*wbstored: fault: [A-Z]* //" |
+    grep -v ": pass (" >faults.seen
 echo "# injected faults by kind:"
-grep "wbstored: fault:" relay.log | sed "s/.*: //" | sort | uniq -c |
-    sed "s/^/#   /"
-echo "# injected in all: $(grep -c "wbstored: fault:" relay.log)"
+sed -E "s/(Retry-After|Reset): [0-9.]+/\1: S/g; s/delay [0-9.]+ s/delay S s/" \
+    faults.seen | sort | uniq -c | sed "s/^/#   /"
+echo "# injected in all: $(wc -l <faults.seen)"
 
 test_expect_success 'the watcher and the relay stop cleanly' '
 	daemon_stop &&
