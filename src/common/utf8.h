@@ -1,12 +1,13 @@
 /*
- * utf8.h - one UTF-8 sequence checked, for libwbstore and the relay's
- * JSON scanner (header only: libwbstore links nothing of src/common).
+ * utf8.h - UTF-8 checks for libwbstore, the relay's JSON scanner and the
+ * importer (header only: libwbstore links nothing of src/common).
  */
 #ifndef WBS_UTF8_H
 #define WBS_UTF8_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /*
  * Length of the well-formed UTF-8 sequence at p, whose lead byte is 0x80
@@ -55,6 +56,15 @@ utf8_valid(const char *str, size_t len)
 
 		if (*s < 0x80) {
 			s++;
+			/* Whole words of ASCII at a time. */
+			while (end - s >= 8) {
+				uint64_t w;
+
+				memcpy(&w, s, 8);
+				if (w & 0x8080808080808080ull)
+					break;
+				s += 8;
+			}
 			continue;
 		}
 		if ((n = utf8_seq(s, end)) == 0)
