@@ -554,7 +554,7 @@ wbs_run_open(struct wbs_run **runp, const struct wbs_opts *opts, char *errbuf,
 		v = wbs_opt_get(opts, WBS_OPT_SEAL_INTERVAL);
 		run->seal_s = v ? strtol(v, NULL, 10) : 300;
 		run->sealed_ns = mono_ns();
-		run->seal_dirty = 1;
+		/* Appends mark it dirty; an open that fails seals nothing. */
 	}
 
 	root = wbs_opt_get(opts, WBS_OPT_DIR);
