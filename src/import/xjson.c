@@ -163,8 +163,9 @@ string(struct xj *x, const char **out, size_t *outlen, int nul)
 				if (q - p < 5 || hex4(p + 1, &cp) != 0)
 					return -1;
 				p += 4;
-			} else if (strchr("\"\\/bfnrt", *p) == NULL)
-				return -1;
+			} else if (*p == '\0' || strchr("\"\\/bfnrt", *p) ==
+			    NULL)
+				return -1;	/* strchr finds the NUL too */
 		}
 		return 0;
 	}
