@@ -273,8 +273,8 @@ put_record(struct wbs_run *run, MDB_txn *txn, wbs_build_fn *build, void *arg,
  * encoded records, to size the map's growth when it is full.
  */
 static int
-append_once(struct wbs_run *run, wbs_build_fn *build, void *const *args,
-    size_t n, size_t *bytesp)
+append_once(struct wbs_run *run, wbs_build_fn *build, char *args,
+    size_t size, size_t n, size_t *bytesp)
 {
 	MDB_txn		*txn;
 	uint64_t	 seq;
@@ -286,7 +286,8 @@ append_once(struct wbs_run *run, wbs_build_fn *build, void *const *args,
 	if ((rc = wbs_env_txn(&run->env, 0, &txn, &run->eb)) != 0)
 		return rc;
 	for (size_t i = 0; i < n; i++) {
-		if ((rc = put_record(run, txn, build, args[i], &seq)) != 0) {
+		if ((rc = put_record(run, txn, build, args + i * size,
+		    &seq)) != 0) {
 			mdb_txn_abort(txn);
 			return rc;
 		}
@@ -298,13 +299,14 @@ append_once(struct wbs_run *run, wbs_build_fn *build, void *const *args,
 }
 
 /*
- * Append n records, record i built by build() from args[i], in one
- * transaction, growing the map when it is full.  On success all of them
- * are committed (they survive kill -9); on failure none is.
+ * Append n records in one transaction, record i built by build() from
+ * the i-th argument of size bytes at args, growing the map when it is
+ * full.  On success all of them are committed (they survive kill -9); on
+ * failure none is.
  */
 int
-wbs_run_append_n(struct wbs_run *run, wbs_build_fn *build, void *const *args,
-    size_t n)
+wbs_run_append_n(struct wbs_run *run, wbs_build_fn *build, void *args,
+    size_t size, size_t n)
 {
 	uint64_t	next = run->next_seq;
 	size_t		bytes = 0;
@@ -315,7 +317,7 @@ wbs_run_append_n(struct wbs_run *run, wbs_build_fn *build, void *const *args,
 		    run->id);
 	for (int tries = 0;; tries++) {
 		run->next_seq = next;
-		rc = append_once(run, build, args, n, &bytes);
+		rc = append_once(run, build, args, size, n, &bytes);
 		if (rc != WBS_EMAPFULL)
 			break;
 		if (tries == 4)
@@ -347,7 +349,7 @@ wbs_run_append_n(struct wbs_run *run, wbs_build_fn *build, void *const *args,
 int
 wbs_run_append(struct wbs_run *run, wbs_build_fn *build, void *arg)
 {
-	return wbs_run_append_n(run, build, &arg, 1);
+	return wbs_run_append_n(run, build, arg, 0, 1);
 }
 
 /*
@@ -360,13 +362,11 @@ wbs_run_append(struct wbs_run *run, wbs_build_fn *build, void *arg)
 void
 wbs_run_ring(struct wbs_run *run, int force)
 {
-	struct timespec	ts;
-	int64_t		now;
+	int64_t	now;
 
 	if (run->bellfd < 0)
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	now = wbs_mono_ns();
 	if (!force && now - __atomic_load_n(&run->rung_ns, __ATOMIC_RELAXED) <
 	    WBS_RING_NS) {
 		__atomic_store_n(&run->unrung, 1, __ATOMIC_RELAXED);
@@ -506,7 +506,6 @@ static int
 rowbuf_reserve(struct wbs_rowbuf *rb, size_t n)
 {
 	struct items_arg	*a;
-	void			**args;
 	size_t			 cap = rb->cap ? rb->cap : 64;
 
 	if (n <= rb->cap)
@@ -516,9 +515,6 @@ rowbuf_reserve(struct wbs_rowbuf *rb, size_t n)
 	if ((a = realloc(rb->a, cap * sizeof(*a))) == NULL)
 		return WBS_ENOMEM;
 	rb->a = a;
-	if ((args = realloc(rb->args, cap * sizeof(*args))) == NULL)
-		return WBS_ENOMEM;
-	rb->args = args;
 	rb->cap = cap;
 	return 0;
 }
@@ -528,7 +524,6 @@ int
 wbs_run_log_rows(struct wbs_run *run, const struct wbs_row *rows, size_t n)
 {
 	struct items_arg	*a;
-	void			**args;
 	int64_t			 cur = run->step;
 	int			 rc;
 
@@ -540,7 +535,6 @@ wbs_run_log_rows(struct wbs_run *run, const struct wbs_row *rows, size_t n)
 	if (rowbuf_reserve(&run->rows, n) != 0)
 		return wbs_err(&run->eb, WBS_ENOMEM, "log_rows: %zu rows", n);
 	a = run->rows.a;
-	args = run->rows.args;
 	for (size_t i = 0; i < n; i++) {
 		if ((rc = plan_row(run, rows[i].items, rows[i].n, &cur,
 		    rows[i].step, rows[i].flags, &a[i])) != 0) {
@@ -550,9 +544,8 @@ wbs_run_log_rows(struct wbs_run *run, const struct wbs_row *rows, size_t n)
 			return wbs_err(&run->eb, rc, "row %zu of %zu: %s", i, n,
 			    msg);
 		}
-		args[i] = &a[i];
 	}
-	if ((rc = wbs_run_append_n(run, build_history, args, n)) == 0)
+	if ((rc = wbs_run_append_n(run, build_history, a, sizeof(*a), n)) == 0)
 		after_rows(run, &a[n - 1]);
 	return rc;
 }

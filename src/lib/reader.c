@@ -91,8 +91,9 @@ wbs_info_from_pb(struct wbs_run_info *ri, const Wbs__RunStart *rs)
 }
 
 /* Resolve path to a journal directory: itself, or the run-*.wbs inside. */
-static int
-resolve(const char *path, char *out, size_t len, struct wbs_errbuf *eb)
+int
+wbs_journal_resolve(const char *path, char *out, size_t len,
+    struct wbs_errbuf *eb)
 {
 	struct stat	 sb;
 	char		 probe[PATH_MAX];
@@ -178,7 +179,7 @@ wbs_journal_open(struct wbs_journal **jp, const char *path, unsigned flags,
 		    flags);
 		goto fail;
 	}
-	if ((rc = resolve(path, dir, sizeof(dir), &j->eb)) != 0)
+	if ((rc = wbs_journal_resolve(path, dir, sizeof(dir), &j->eb)) != 0)
 		goto fail;
 	if ((rc = wbs_env_open(&j->env, dir, flags & WBS_JOURNAL_RDWR ? 0 :
 	    WBS_ENV_RDONLY, &j->eb)) != 0)

@@ -27,35 +27,6 @@
 #include "wbs-int.h"
 #include "writer.h"
 
-/* The journal directory (run-*.wbs) of a run or journal directory. */
-static int
-find_journal(const char *path, char *out, size_t len)
-{
-	DIR		*d;
-	struct dirent	*de;
-	const char	*base = strrchr(path, '/') ? strrchr(path, '/') + 1 :
-			    path;
-	size_t		 n = strlen(base);
-	int		 found = 0;
-
-	if (n > 4 && strcmp(base + n - 4, ".wbs") == 0) {
-		snprintf(out, len, "%s", path);
-		return 0;
-	}
-	if ((d = opendir(path)) == NULL)
-		return -1;
-	while (!found && (de = readdir(d)) != NULL) {
-		n = strlen(de->d_name);
-		if (n > 8 && strncmp(de->d_name, "run-", 4) == 0 &&
-		    strcmp(de->d_name + n - 4, ".wbs") == 0) {
-			snprintf(out, len, "%s/%s", path, de->d_name);
-			found = 1;
-		}
-	}
-	closedir(d);
-	return found ? 0 : -1;
-}
-
 /* Open a journal's LMDB environment; 0 or an LMDB error. */
 static int
 env_open(MDB_env **envp, const char *path, unsigned flags)
@@ -297,13 +268,14 @@ wbs_seal(const char *path, const char *to, char *out, size_t outlen,
 	int			 rc;
 
 	eb.msg[0] = '\0';
-	if (find_journal(path, journal, sizeof(journal)) != 0)
+	rc = wbs_journal_resolve(path, journal, sizeof(journal), &eb);
+	if (rc == WBS_ENOTFOUND)
 		rc = wbs_err(&eb, WBS_ENOTFOUND, "%s: no journal (a run "
 		    "directory or its run-*.wbs directory)", path);
-	else if ((rc = env_open(&env, journal, MDB_RDONLY)) != 0)
+	if (rc == 0 && (rc = env_open(&env, journal, MDB_RDONLY)) != 0)
 		rc = wbs_err(&eb, rc == ENOENT ? WBS_ENOTFOUND : WBS_EIO,
 		    "journal %s: %s", journal, mdb_strerror(rc));
-	else
+	if (rc == 0)
 		rc = seal_env(env, journal, to, final, sizeof(final), &eb);
 	if (env != NULL)
 		mdb_env_close(env);

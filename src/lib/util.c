@@ -240,6 +240,16 @@ wbs_now_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* Monotonic time in nanoseconds. */
+int64_t
+wbs_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 /* A W&B-style run id: len-1 characters from [a-z0-9], NUL-terminated. */
 int
 wbs_random_id(char *out, size_t len)

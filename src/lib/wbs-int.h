@@ -125,6 +125,9 @@ int	wbs_check_key(const char *key, struct wbs_errbuf *eb) WBS_INTERNAL;
 int	wbs_check_items(const struct wbs_item *items, size_t n,
 	    size_t *bytesp, struct wbs_errbuf *eb) WBS_INTERNAL;
 int64_t	wbs_now_us(void) WBS_INTERNAL;
+int64_t	wbs_mono_ns(void) WBS_INTERNAL;
+int	wbs_journal_resolve(const char *path, char *out, size_t len,
+	    struct wbs_errbuf *eb) WBS_INTERNAL;
 int	wbs_random_id(char *out, size_t len) WBS_INTERNAL;
 int	wbs_parse_moment(const char *s, char **runp, int64_t *stepp,
 	    struct wbs_errbuf *eb) WBS_INTERNAL;

@@ -19,16 +19,6 @@
 #include "opts.h"
 #include "writer.h"
 
-/* Monotonic clock, in ns. */
-static int64_t
-mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* Seal into the seal directory if anything was appended since the last. */
 static int
 seal_if_dirty(struct wbs_run *run, struct wbs_errbuf *eb)
@@ -40,7 +30,7 @@ seal_if_dirty(struct wbs_run *run, struct wbs_errbuf *eb)
 		return 0;
 	if ((rc = wbs_run_seal_eb(run, run->seal_dir, eb)) != 0)
 		__atomic_store_n(&run->seal_dirty, 1, __ATOMIC_RELAXED);
-	__atomic_store_n(&run->sealed_ns, mono_ns(), __ATOMIC_RELAXED);
+	__atomic_store_n(&run->sealed_ns, wbs_mono_ns(), __ATOMIC_RELAXED);
 	return rc;
 }
 
@@ -74,7 +64,7 @@ syncer_main(void *arg)
 				    "failed", run->journal);
 			pthread_mutex_lock(&run->lock);
 		}
-		if (run->seal_s > 0 && !run->stop && mono_ns() -
+		if (run->seal_s > 0 && !run->stop && wbs_mono_ns() -
 		    __atomic_load_n(&run->sealed_ns, __ATOMIC_RELAXED) >=
 		    (int64_t)run->seal_s * 1000000000) {
 			struct wbs_errbuf eb;
@@ -553,7 +543,7 @@ wbs_run_open(struct wbs_run **runp, const struct wbs_opts *opts, char *errbuf,
 		}
 		v = wbs_opt_get(opts, WBS_OPT_SEAL_INTERVAL);
 		run->seal_s = v ? strtol(v, NULL, 10) : 300;
-		run->sealed_ns = mono_ns();
+		run->sealed_ns = wbs_mono_ns();
 		/* Appends mark it dirty; an open that fails seals nothing. */
 	}
 
@@ -887,7 +877,6 @@ wbs_run_close(struct wbs_run *run)
 	wbs_keymap_release(&run->keys);
 	free(run->newkeys);
 	free(run->rows.a);
-	free(run->rows.args);
 	free(run->seal_dir);
 	wbs_buf_release(&run->out);
 	wbs_buf_release(&run->scratch);

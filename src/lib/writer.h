@@ -28,7 +28,6 @@ struct wbs_itembuf {
 struct items_arg;
 struct wbs_rowbuf {
 	struct items_arg	*a;
-	void			**args;
 	size_t			 cap;
 };
 
@@ -92,7 +91,7 @@ typedef int wbs_build_fn(struct wbs_run *run, MDB_txn *txn, Wbs__Record *r,
 int	wbs_run_append(struct wbs_run *run, wbs_build_fn *build, void *arg)
 	    WBS_INTERNAL;
 int	wbs_run_append_n(struct wbs_run *run, wbs_build_fn *build,
-	    void *const *args, size_t n) WBS_INTERNAL;
+	    void *args, size_t size, size_t n) WBS_INTERNAL;
 int	wbs_run_items(struct wbs_run *run, MDB_txn *txn,
 	    const struct wbs_item *items, size_t n, Wbs__Items *out)
 	    WBS_INTERNAL;
