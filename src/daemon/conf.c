@@ -215,6 +215,55 @@ conf_split(char *line, char **k, char **v)
 }
 
 /*
+ * Read f (called name in errors) over the defaults.  0, or -1 with err
+ * filled and nothing left to free.
+ */
+int
+conf_read(struct conf *c, FILE *f, const char *name, char *err,
+    size_t errlen)
+{
+	char	 msg[512], *line = NULL, *k, *v;
+	size_t	 cap = 0;
+	ssize_t	 n;
+	int	 lineno = 0, rc = 0, s;
+
+	conf_defaults(c);
+	if ((c->path = strdup(name)) == NULL)
+		fatalx("out of memory");
+	while (rc == 0 && (n = getline(&line, &cap, f)) != -1) {
+		lineno++;
+		if (memchr(line, '\0', (size_t)n) != NULL) {
+			snprintf(err, errlen, "%s:%d: a NUL byte in the line",
+			    name, lineno);
+			rc = -1;
+		} else if (n > CONF_LINE_MAX) {
+			snprintf(err, errlen, "%s:%d: line longer than %d "
+			    "bytes", name, lineno, CONF_LINE_MAX);
+			rc = -1;
+		} else if ((s = conf_split(line, &k, &v)) == 0)
+			continue;
+		else if (s < 0) {
+			snprintf(err, errlen, "%s:%d: not \"key = value\"",
+			    name, lineno);
+			rc = -1;
+		} else if (conf_set(c, k, v, msg, sizeof(msg)) != 0) {
+			snprintf(err, errlen, "%s:%d: %s", name, lineno, msg);
+			rc = -1;
+		}
+	}
+	if (rc == 0 && ferror(f)) {
+		snprintf(err, errlen, "%s: %s", name, strerror(errno));
+		rc = -1;
+	}
+	free(line);
+	if (rc == 0 && c->poll_max < c->poll_min)
+		c->poll_max = c->poll_min;
+	if (rc != 0)
+		conf_free(c);
+	return rc;
+}
+
+/*
  * Load path (the default when NULL) over the defaults.  A missing file is
  * an error only if must_exist.  0, or -1 with err filled.
  */
@@ -222,9 +271,9 @@ int
 conf_load(struct conf *c, const char *path, int must_exist, char *err,
     size_t errlen)
 {
-	char	 def[PATH_MAX], line[4096], msg[512], *k, *v;
+	char	 def[PATH_MAX];
 	FILE	*f;
-	int	 lineno = 0, rc = 0, s;
+	int	 rc;
 
 	conf_defaults(c);
 	if (path == NULL) {
@@ -237,29 +286,7 @@ conf_load(struct conf *c, const char *path, int must_exist, char *err,
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	if ((c->path = strdup(path)) == NULL)
-		fatalx("out of memory");
-	while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
-		lineno++;
-		if ((s = conf_split(line, &k, &v)) == 0)
-			continue;
-		if (s < 0) {
-			snprintf(err, errlen, "%s:%d: not \"key = value\"",
-			    path, lineno);
-			rc = -1;
-		} else if (conf_set(c, k, v, msg, sizeof(msg)) != 0) {
-			snprintf(err, errlen, "%s:%d: %s", path, lineno, msg);
-			rc = -1;
-		}
-	}
-	if (rc == 0 && ferror(f)) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		rc = -1;
-	}
+	rc = conf_read(c, f, path, err, errlen);
 	fclose(f);
-	if (rc == 0 && c->poll_max < c->poll_min)
-		c->poll_max = c->poll_min;
-	if (rc != 0)
-		conf_free(c);
 	return rc;
 }

@@ -16,6 +16,7 @@
 
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include <ev.h>
@@ -26,6 +27,7 @@
 #define DAEMON_BATCH		8	/* runs per sync pass */
 #define DAEMON_BACKOFF_MIN	1.0	/* s after a failed pass */
 #define DAEMON_BACKOFF_MAX	60.0
+#define CONF_LINE_MAX		4096	/* bytes in a line of wbstore.conf */
 #define DAEMON_MISSING_EVERY	5.0	/* s between looks for a missing root */
 
 /* The configuration: wbstore.conf, then the command line. */
@@ -174,6 +176,8 @@ struct daemon {
 
 /* conf.c */
 void	conf_default_path(char *out, size_t len);
+int	conf_read(struct conf *c, FILE *f, const char *name, char *err,
+	    size_t errlen);
 int	conf_load(struct conf *c, const char *path, int must_exist,
 	    char *err, size_t errlen);
 void	conf_free(struct conf *c);

@@ -98,7 +98,16 @@ test_expect_success '-n checks the configuration' '
 	grep -q "bad.conf:1: grace: \"soon\" is not a positive number" err &&
 	"$WBSTORED" -n -c missing.conf 2>err;
 	test $? = 1 &&
-	grep -q "missing.conf: No such file" err
+	grep -q "missing.conf: No such file" err &&
+	printf "jobs = 2\nroot = /a\0b\n" >bad.conf &&
+	"$WBSTORED" -n -c bad.conf 2>err;
+	test $? = 1 &&
+	grep -q "bad.conf:2: a NUL byte in the line" err &&
+	{ printf "root = /"; head -c 5000 /dev/zero | tr "\\0" a; echo; } \
+	    >bad.conf &&
+	"$WBSTORED" -n -c bad.conf 2>err;
+	test $? = 1 &&
+	grep -q "bad.conf:1: line longer than 4096 bytes" err
 '
 
 # notify_listen: a datagram socket at $TRASH/notify writing what it gets
