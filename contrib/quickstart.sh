@@ -12,7 +12,7 @@ build=${WBS_BUILD_DIR:-$top/_build}
 # What the build and the tests need, from Debian's packages.
 pkgs="build-essential autoconf automake libtool pkg-config
     liblmdb-dev libprotobuf-c-dev protobuf-c-compiler liblz4-dev zlib1g-dev
-    libdeflate-dev libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev
+    libdeflate-dev libfast-float-dev libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev
     libev-dev libyaml-dev libpq-dev python3 python3-dev python3-numpy curl
     openssl postgresql valgrind clang libclang-rt-14-dev mandoc
     dpkg-dev debhelper dh-python lintian devscripts bash-completion zsh"

@@ -11,12 +11,11 @@
  */
 #include "config.h"
 
-#include <float.h>
 #include <math.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "decimal.h"
 #include "imp-int.h"
 #include "utf8.h"
 
@@ -213,81 +212,17 @@ string(struct xj *x, const char **out, size_t *outlen, int nul)
 	return 0;
 }
 
-static const double pow10_exact[] = {
-	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
-	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22
-};
-
-#if LDBL_MANT_DIG == 64 && (defined(__x86_64__) || defined(__i386__))
-#define HAVE_LD_FAST	1
-static const long double pow10_ld[] = {
-	1e0L, 1e1L, 1e2L, 1e3L, 1e4L, 1e5L, 1e6L, 1e7L, 1e8L, 1e9L, 1e10L,
-	1e11L, 1e12L, 1e13L, 1e14L, 1e15L, 1e16L, 1e17L, 1e18L, 1e19L, 1e20L,
-	1e21L, 1e22L, 1e23L, 1e24L, 1e25L, 1e26L, 1e27L
-};
-
-/*
- * 1 if long double arithmetic really has its 64-bit significand: not so
- * under valgrind, which computes x87 operations in double precision.
- */
-static int
-ld_exact(void)
-{
-	static _Atomic int	 known = -1;
-	volatile long double	 three = 3;
-	long double		 third;
-	uint64_t		 sig;
-	int			 k;
-
-	if ((k = atomic_load_explicit(&known, memory_order_relaxed)) >= 0)
-		return k;
-	third = 1 / three;
-	memcpy(&sig, &third, sizeof(sig));
-	k = (sig & 0x7ff) != 0;		/* 1/3 fills all 64 bits */
-	atomic_store_explicit(&known, k, memory_order_relaxed);
-	return k;
-}
-
-/*
- * m * 10^exp as the nearest double, for |exp| <= 27 (whose powers of ten
- * are exact in the 64-bit significand of x87 long double, as is m): one
- * long double operation rounds once, and rounding that to a double is
- * right unless it lies next to the midpoint of two doubles (its 11 low
- * bits near 0x400), which is left to strtod.  1 if *d was set.  Floats
- * printed with 17 digits, most of W&B's, take this path.
- */
-static int
-ld_fast(uint64_t m, int exp, double *d)
-{
-	long double	r = (long double)m;
-	uint64_t	sig;
-	unsigned	low;
-
-	if (!ld_exact())
-		return 0;
-	r = exp < 0 ? r / pow10_ld[-exp] : r * pow10_ld[exp];
-	memcpy(&sig, &r, sizeof(sig));		/* the explicit significand */
-	low = (unsigned)(sig & 0x7ff);
-	if (low >= 0x3ff && low <= 0x401)
-		return 0;
-	*d = (double)r;
-	return 1;
-}
-#endif
-
 /*
  * A number (JSON grammar).  Integers that fit int64 are WBS_INT; other
- * integers are WBS_JSON text; the rest WBS_DOUBLE, computed exactly when
- * the digits fit 53 bits and the power of ten is exact, else by ld_fast()
- * when it can, else by strtod.
+ * integers are WBS_JSON text; the rest WBS_DOUBLE, correctly rounded by
+ * wbs_decimal().
  */
 static int
 number(struct xj *x, struct wbs_value *v)
 {
 	const char	*start = x->p, *p = x->p;
 	uint64_t	 m = 0;
-	int		 neg = 0, frac = 0, exp = 0, exact = 1;
-	int		 isint = 1;
+	int		 neg = 0, exact = 1, isint = 1;
 
 	if (p < x->end && *p == '-') {
 		neg = 1;
@@ -308,28 +243,18 @@ number(struct xj *x, struct wbs_value *v)
 		isint = 0;
 		if (++p == x->end || *p < '0' || *p > '9')
 			return -1;
-		for (; p < x->end && *p >= '0' && *p <= '9'; p++) {
-			if (m > (UINT64_MAX - 9) / 10) {
-				exact = 0;
-				continue;
-			}
-			m = m * 10 + (uint64_t)(*p - '0');
-			frac++;
-		}
+		while (p < x->end && *p >= '0' && *p <= '9')
+			p++;
 	}
 	if (p < x->end && (*p == 'e' || *p == 'E')) {
-		int eneg = 0, e = 0;
-
 		isint = 0;
 		p++;
 		if (p < x->end && (*p == '+' || *p == '-'))
-			eneg = *p++ == '-';
+			p++;
 		if (p == x->end || *p < '0' || *p > '9')
 			return -1;
-		for (; p < x->end && *p >= '0' && *p <= '9'; p++)
-			if (e < 100000)
-				e = e * 10 + (*p - '0');
-		exp = eneg ? -e : e;
+		while (p < x->end && *p >= '0' && *p <= '9')
+			p++;
 	}
 	x->p = p;
 	if (isint) {
@@ -345,32 +270,7 @@ number(struct xj *x, struct wbs_value *v)
 		return 0;
 	}
 	v->type = WBS_DOUBLE;
-	exp -= frac;
-	if (exact && m < (1ull << 53) && exp >= -22 && exp <= 22) {
-		double d = (double)m;
-
-		d = exp < 0 ? d / pow10_exact[-exp] : d * pow10_exact[exp];
-		v->u.d = neg ? -d : d;
-		return 0;
-	}
-#ifdef HAVE_LD_FAST
-	if (exact && exp >= -27 && exp <= 27 && ld_fast(m, exp, &v->u.d)) {
-		if (neg)
-			v->u.d = -v->u.d;
-		return 0;
-	}
-#endif
-	{
-		char	 buf[128], *tmp = buf;
-		size_t	 n = (size_t)(p - start);
-
-		if (n >= sizeof(buf) && (tmp = imp_alloc(x->a, n + 1)) == NULL)
-			return -1;
-		memcpy(tmp, start, n);
-		tmp[n] = '\0';
-		v->u.d = strtod(tmp, NULL);
-	}
-	return 0;
+	return wbs_decimal(start, p, &v->u.d) == p - start ? 0 : -1;
 }
 
 static int skip(struct xj *x);

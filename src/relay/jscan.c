@@ -11,13 +11,13 @@
  */
 #include "config.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "decimal.h"
 #include "jscan.h"
 #include "utf8.h"
 
@@ -405,12 +405,6 @@ jscan_streq(const struct jstr *s, const char *lit)
 	}
 }
 
-/* Exact powers of ten as doubles (10^22 is the largest one). */
-static const double pow10_tab[] = {
-	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
-	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22
-};
-
 /* The extended tokens NaN, Infinity, -Infinity, if at p. */
 static int
 special_number(struct jscan *js, struct jnum *num)
@@ -433,41 +427,17 @@ special_number(struct jscan *js, struct jnum *num)
 	return 1;
 }
 
-/* Slow path: strtod on a NUL-terminated copy of [s, e). */
-static int
-number_strtod(struct jscan *js, const char *s, const char *e,
-    struct jnum *num)
-{
-	char	buf[JSCAN_NUM_MAX + 1];
-	size_t	n = (size_t)(e - s);
-
-	if (n > JSCAN_NUM_MAX)
-		return jscan_fail(js, "number of %zu characters is too long",
-		    n);
-	memcpy(buf, s, n);
-	buf[n] = '\0';
-	errno = 0;
-	num->d = strtod(buf, NULL);
-	/* Overflow gives +-HUGE_VAL, i.e. infinity, as W&B's parsers do. */
-	num->isint = 0;
-	num->i = 0;
-	return 0;
-}
-
 /*
  * A number.  Integers without fraction or exponent that fit in int64
- * stay integers; everything else is a double.  Short decimals are
- * converted exactly without strtod (mantissa below 2^53 and a power of
- * ten that is itself exact: one correctly rounded multiplication or
- * division).
+ * stay integers; everything else is a double, correctly rounded by
+ * wbs_decimal() (overflow gives +-infinity, as W&B's parsers do).
  */
 int
 jscan_number(struct jscan *js, struct jnum *num)
 {
 	const char	*s, *p, *end = js->end;
 	uint64_t	 m = 0;
-	int		 neg = 0, digits = 0, frac = 0, isint = 1;
-	int		 exp = 0, eneg = 0, edigits = 0;
+	int		 neg = 0, digits = 0, isint = 1;
 
 	skip_ws(js);
 	if (js->p < end && (*js->p == 'N' || *js->p == 'I' || (*js->p == '-' &&
@@ -491,8 +461,6 @@ jscan_number(struct jscan *js, struct jnum *num)
 		for (; p < end && *p >= '0' && *p <= '9'; p++) {
 			if (digits < 19)
 				m = m * 10 + (uint64_t)(*p - '0');
-			else
-				frac--;	/* digit dropped: scale up */
 			digits++;
 		}
 	if (p < end && *p == '.') {
@@ -500,64 +468,35 @@ jscan_number(struct jscan *js, struct jnum *num)
 		p++;
 		if (p == end || *p < '0' || *p > '9')
 			return jscan_fail(js, "digit expected after '.'");
-		for (; p < end && *p >= '0' && *p <= '9'; p++) {
-			if (m == 0 && *p == '0') {
-				frac++;		/* leading zeros */
-				continue;
-			}
-			if (digits < 19) {
-				m = m * 10 + (uint64_t)(*p - '0');
-				frac++;
-			}
-			digits++;
-		}
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
 	}
 	if (p < end && (*p == 'e' || *p == 'E')) {
 		isint = 0;
 		p++;
 		if (p < end && (*p == '+' || *p == '-'))
-			eneg = *p++ == '-';
+			p++;
 		if (p == end || *p < '0' || *p > '9')
 			return jscan_fail(js, "digit expected in exponent");
-		for (; p < end && *p >= '0' && *p <= '9'; p++) {
-			if (exp < 100000)
-				exp = exp * 10 + (*p - '0');
-			edigits++;
-		}
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
 	}
 	js->p = p;
 	if ((size_t)(p - s) > JSCAN_NUM_MAX)
 		return jscan_fail(js, "number of %zu characters is too long",
 		    (size_t)(p - s));
-	if (isint && digits <= 18) {
+	if (isint && (digits <= 18 || (digits == 19 &&
+	    m <= (uint64_t)INT64_MAX + neg))) {
 		num->isint = 1;
-		num->i = neg ? -(int64_t)m : (int64_t)m;
+		num->i = neg ? (int64_t)(0 - m) : (int64_t)m;
 		num->d = (double)num->i;
 		return 0;
 	}
-	if (isint && digits == 19) {
-		if ((!neg && m <= (uint64_t)INT64_MAX) ||
-		    (neg && m <= (uint64_t)INT64_MAX + 1)) {
-			num->isint = 1;
-			num->i = neg ? (int64_t)(0 - m) : (int64_t)m;
-			num->d = (double)num->i;
-			return 0;
-		}
-	}
-	if (!isint && digits <= 19 && m <= (1ull << 53)) {
-		int e10 = (eneg ? -exp : exp) - frac;
-
-		if (e10 >= -22 && e10 <= 22) {
-			double d = (double)m;
-
-			d = e10 < 0 ? d / pow10_tab[-e10] : d * pow10_tab[e10];
-			num->isint = 0;
-			num->i = 0;
-			num->d = neg ? -d : d;
-			return 0;
-		}
-	}
-	return number_strtod(js, s, p, num);
+	num->isint = 0;
+	num->i = 0;
+	if (wbs_decimal(s, p, &num->d) != p - s)
+		return jscan_fail(js, "invalid number");
+	return 0;
 }
 
 /* true, false or null. */
