@@ -243,6 +243,24 @@ static const unsigned char str_plain[256] = {
 };
 #undef PLAIN16
 
+#define ONES	0x0101010101010101ull
+#define HIGHS	0x8080808080808080ull
+
+/*
+ * Non-zero if the eight bytes of w may hold a byte that is not plain: a
+ * quote, a backslash, a control character or a non-ASCII byte.  (The
+ * zero-byte test may also flag the byte above a real match; that only
+ * sends the caller to the byte loop.)
+ */
+static inline uint64_t
+word_special(uint64_t w)
+{
+	uint64_t q = w ^ (ONES * '"'), b = w ^ (ONES * '\\');
+
+	return (((q - ONES) & ~q) | ((b - ONES) & ~b) | (w - ONES * 0x20) |
+	    w) & HIGHS;
+}
+
 /* A string token; the scanner sits on its opening quote. */
 int
 jscan_string(struct jscan *js, struct jstr *s)
@@ -257,7 +275,16 @@ jscan_string(struct jscan *js, struct jstr *s)
 	for (;;) {
 		unsigned char c;
 
-		/* Plain ASCII runs are the common case. */
+		/* Plain ASCII runs are the common case: eight bytes a step. */
+		while (end - p >= 8) {
+			uint64_t w;
+
+			memcpy(&w, p, sizeof(w));
+			if (!word_special(w))
+				p += 8;
+			else
+				break;
+		}
 		while (p < end && str_plain[*p])
 			p++;
 		if (p == end) {
