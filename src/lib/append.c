@@ -128,10 +128,19 @@ wbs_run_items(struct wbs_run *run, MDB_txn *txn, const struct wbs_item *items,
 	for (size_t i = 0; i < n; i++) {
 		const struct wbs_value	*v = &items[i].v;
 		uint32_t		 id;
+		size_t			 klen;
 		Wbs__Value		*pv;
 
-		if ((rc = wbs_run_intern(run, txn, items[i].key, &id)) != 0)
-			return rc;
+		if ((id = wbs_kcache_hit(&run->kcache, i, items[i].key,
+		    &klen)) == 0) {
+			if ((rc = wbs_run_intern(run, txn, items[i].key,
+			    &id)) != 0)
+				return rc;
+			/* Only committed ids: a new key's txn may abort. */
+			if (id < run->keys.nnames && run->keys.names[id])
+				wbs_kcache_put(&run->kcache, i, id,
+				    items[i].key);
+		}
 		switch (v->type) {
 		case WBS_DOUBLE:
 			ib->dkeys[nd] = id;
@@ -434,7 +443,8 @@ plan_row(struct wbs_run *run, const struct wbs_item *items, size_t n,
 {
 	int	commit, rc;
 
-	if ((rc = wbs_check_items(items, n, NULL, &run->eb)) != 0)
+	if ((rc = wbs_check_items(items, n, &run->kcache, NULL,
+	    &run->eb)) != 0)
 		return rc;
 	if ((flags & WBS_LOG_COMMIT) && (flags & WBS_LOG_NOCOMMIT))
 		return wbs_err(&run->eb, WBS_EINVAL, "log: both COMMIT and "
@@ -601,7 +611,8 @@ update(struct wbs_run *run, int type, const struct wbs_item *items, size_t n,
 
 	if (run->disabled)
 		return 0;
-	if ((rc = wbs_check_items(items, n, NULL, &run->eb)) != 0 ||
+	if ((rc = wbs_check_items(items, n, &run->kcache, NULL,
+	    &run->eb)) != 0 ||
 	    (rc = check_keys(run, keys, nkeys)) != 0)
 		return rc;
 	memset(&a, 0, sizeof(a));
@@ -668,7 +679,8 @@ wbs_run_stats(struct wbs_run *run, const struct wbs_item *items, size_t n)
 
 	if (run->disabled)
 		return 0;
-	if ((rc = wbs_check_items(items, n, NULL, &run->eb)) != 0)
+	if ((rc = wbs_check_items(items, n, &run->kcache, NULL,
+	    &run->eb)) != 0)
 		return rc;
 	memset(&a, 0, sizeof(a));
 	a.items = items;

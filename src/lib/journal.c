@@ -407,6 +407,37 @@ wbs_keymap_add(struct wbs_keymap *km, uint32_t id, const char *name,
 	return 0;
 }
 
+/* Cache id (of key, committed in kc->km) for item position i. */
+void
+wbs_kcache_put(struct wbs_kcache *kc, size_t i, uint32_t id, const char *key)
+{
+	size_t len = strlen(key);
+
+	if (i >= WBS_KCACHE_MAX || len > UINT32_MAX)
+		return;
+	if (i >= kc->cap) {
+		size_t			 cap = kc->cap ? kc->cap : 16;
+		struct wbs_kcent	*e;
+
+		while (cap <= i)
+			cap *= 2;
+		if ((e = realloc(kc->e, cap * sizeof(*e))) == NULL)
+			return;		/* a cache may stay small */
+		memset(e + kc->cap, 0, (cap - kc->cap) * sizeof(*e));
+		kc->e = e;
+		kc->cap = cap;
+	}
+	kc->e[i].id = id;
+	kc->e[i].len = (uint32_t)len;
+}
+
+void
+wbs_kcache_release(struct wbs_kcache *kc)
+{
+	free(kc->e);
+	memset(kc, 0, sizeof(*kc));
+}
+
 /* Load every key of the journal into km. */
 int
 wbs_keymap_load(struct wbs_keymap *km, MDB_txn *txn, MDB_dbi dbi,

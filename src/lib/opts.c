@@ -163,7 +163,7 @@ wbs_opts_config(struct wbs_opts *o, const struct wbs_item *items, size_t n)
 	struct wbs_item	*copy;
 	int		 rc;
 
-	if ((rc = wbs_check_items(items, n, NULL, &o->eb)) != 0)
+	if ((rc = wbs_check_items(items, n, NULL, NULL, &o->eb)) != 0)
 		return rc;
 	if ((rc = wbs_items_dup(items, n, &copy)) != 0)
 		return wbs_err(&o->eb, rc, "copying the config");

@@ -140,8 +140,8 @@ wbs_utf8_valid(const char *str, size_t len)
 }
 
 /* Check a key path: non-empty UTF-8 components, no control characters. */
-int
-wbs_check_key(const char *key, struct wbs_errbuf *eb)
+static int
+check_key_len(const char *key, size_t *lenp, struct wbs_errbuf *eb)
 {
 	size_t	len, comp = 0;
 
@@ -173,13 +173,25 @@ wbs_check_key(const char *key, struct wbs_errbuf *eb)
 			    key, c);
 		comp++;
 	}
+	*lenp = len;
 	return 0;
 }
 
-/* Check items: keys, types, UTF-8 and size limits; add up their bytes. */
 int
-wbs_check_items(const struct wbs_item *items, size_t n, size_t *bytesp,
-    struct wbs_errbuf *eb)
+wbs_check_key(const char *key, struct wbs_errbuf *eb)
+{
+	size_t len;
+
+	return check_key_len(key, &len, eb);
+}
+
+/*
+ * Check items: keys (those kc holds are known good), types, UTF-8 and
+ * size limits; add up their bytes.
+ */
+int
+wbs_check_items(const struct wbs_item *items, size_t n,
+    const struct wbs_kcache *kc, size_t *bytesp, struct wbs_errbuf *eb)
 {
 	size_t	total = 0;
 	int	rc;
@@ -187,11 +199,13 @@ wbs_check_items(const struct wbs_item *items, size_t n, size_t *bytesp,
 	if (n > 0 && items == NULL)
 		return wbs_err(eb, WBS_EINVAL, "items is NULL with n = %zu", n);
 	for (size_t i = 0; i < n; i++) {
-		const struct wbs_item *it = &items[i];
+		const struct wbs_item	*it = &items[i];
+		size_t			 klen;
 
-		if ((rc = wbs_check_key(it->key, eb)) != 0)
+		if (wbs_kcache_hit(kc, i, it->key, &klen) == 0 &&
+		    (rc = check_key_len(it->key, &klen, eb)) != 0)
 			return rc;
-		total += strlen(it->key) + 8;
+		total += klen + 8;
 		switch (it->v.type) {
 		case WBS_NULL:
 		case WBS_DOUBLE:

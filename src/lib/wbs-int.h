@@ -119,11 +119,46 @@ int	wbs_rec_decode(const uint8_t *p, size_t len, struct wbs_arena *a,
 	    struct wbs_buf *scratch, Wbs__Record **rp, struct wbs_errbuf *eb)
 	    WBS_INTERNAL;
 
+/*
+ * A writer's key cache: for each item position of the last rows, the id
+ * and length of a key that is checked and committed to the key table.
+ * Rows of one run mostly repeat their keys in order, so one strcmp with
+ * the cached name stands for checking, hashing and looking up the key.
+ */
+#define WBS_KCACHE_MAX	1024		/* positions cached */
+struct wbs_kcache {
+	struct wbs_kcent {
+		uint32_t	 id;		/* 0: empty */
+		uint32_t	 len;
+	}			*e;
+	size_t			 cap;
+	const struct wbs_keymap	*km;
+};
+
+/* The id cached at position i if it names key (its length in *lenp). */
+static inline uint32_t
+wbs_kcache_hit(const struct wbs_kcache *kc, size_t i, const char *key,
+    size_t *lenp)
+{
+	uint32_t id;
+
+	if (kc == NULL || i >= kc->cap || (id = kc->e[i].id) == 0 ||
+	    strcmp(kc->km->names[id], key) != 0)
+		return 0;
+	*lenp = kc->e[i].len;
+	return id;
+}
+
+void	wbs_kcache_put(struct wbs_kcache *kc, size_t i, uint32_t id,
+	    const char *key) WBS_INTERNAL;
+void	wbs_kcache_release(struct wbs_kcache *kc) WBS_INTERNAL;
+
 /* Checks shared by writer and reader. */
 int	wbs_utf8_valid(const char *s, size_t len) WBS_INTERNAL;
 int	wbs_check_key(const char *key, struct wbs_errbuf *eb) WBS_INTERNAL;
 int	wbs_check_items(const struct wbs_item *items, size_t n,
-	    size_t *bytesp, struct wbs_errbuf *eb) WBS_INTERNAL;
+	    const struct wbs_kcache *kc, size_t *bytesp,
+	    struct wbs_errbuf *eb) WBS_INTERNAL;
 int64_t	wbs_now_us(void) WBS_INTERNAL;
 int64_t	wbs_mono_ns(void) WBS_INTERNAL;
 int	wbs_journal_resolve(const char *path, char *out, size_t len,

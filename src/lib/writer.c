@@ -521,6 +521,7 @@ wbs_run_open(struct wbs_run **runp, const struct wbs_opts *opts, char *errbuf,
 	pthread_mutex_init(&run->lock, NULL);
 	pthread_cond_init(&run->cond, NULL);
 	run->lockfd = -1;
+	run->kcache.km = &run->keys;
 	run->bellfd = -1;
 	memset(&sa, 0, sizeof(sa));
 	wbs__run_start__init(&sa.rs);
@@ -875,6 +876,7 @@ wbs_run_close(struct wbs_run *run)
 	if (run->bellfd >= 0)
 		close(run->bellfd);
 	wbs_keymap_release(&run->keys);
+	wbs_kcache_release(&run->kcache);
 	free(run->newkeys);
 	free(run->rows.a);
 	free(run->seal_dir);

@@ -41,6 +41,7 @@ struct wbs_run {
 	int			 disabled;
 	int			 finished;
 	struct wbs_keymap	 keys;
+	struct wbs_kcache	 kcache;	/* over keys */
 	struct wbs_newkey	*newkeys;
 	size_t			 nnew;
 	size_t			 newcap;
