@@ -363,14 +363,21 @@ jscan_unescape(const char *p, size_t len, char *out)
 	char		*o = out;
 
 	while (p < end) {
-		const char *bs = memchr(p, '\\', (size_t)(end - p));
-		size_t n = (bs ? bs : end) - p;
+		/* Copy up to the next backslash, eight bytes a step. */
+		while (end - p >= 8) {
+			uint64_t w, b;
 
-		if (o != p)
-			memmove(o, p, n);
-		o += n;
-		p += n;
-		if (bs == NULL)
+			memcpy(&w, p, sizeof(w));
+			b = w ^ (ONES * '\\');
+			if (((b - ONES) & ~b & HIGHS) != 0)
+				break;
+			memcpy(o, &w, sizeof(w));
+			o += 8;
+			p += 8;
+		}
+		while (p < end && *p != '\\')
+			*o++ = *p++;
+		if (p == end)
 			break;
 		p++;
 		switch (*p++) {
