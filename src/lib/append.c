@@ -233,10 +233,13 @@ last_seq(struct wbs_run *run, MDB_txn *txn, uint64_t *seqp)
 	return 0;
 }
 
-/* Encode the record build() fills in and put it after the last one. */
+/*
+ * Encode the record build() fills in and put it after the last one; its
+ * time is now_us, the time of its transaction.
+ */
 static int
 put_record(struct wbs_run *run, MDB_txn *txn, wbs_build_fn *build, void *arg,
-    uint64_t *seqp)
+    int64_t now_us, uint64_t *seqp)
 {
 	Wbs__Record	 r = WBS__RECORD__INIT;
 	MDB_val		 k, v;
@@ -244,8 +247,7 @@ put_record(struct wbs_run *run, MDB_txn *txn, wbs_build_fn *build, void *arg,
 	uint64_t	 seq;
 	int		 rc;
 
-	r.time = (run->clock_us ? run->clock_us : wbs_now_us()) -
-	    run->created_us;
+	r.time = now_us - run->created_us;
 	if ((rc = build(run, txn, &r, arg)) != 0)
 		return rc;
 	if ((rc = wbs_rec_encode(&r, &run->out, &run->scratch, &run->eb)) != 0)
@@ -287,6 +289,7 @@ append_once(struct wbs_run *run, wbs_build_fn *build, char *args,
 {
 	MDB_txn		*txn;
 	uint64_t	 seq;
+	int64_t		 now = run->clock_us ? run->clock_us : wbs_now_us();
 	int		 rc;
 
 	run->nnew = 0;
@@ -295,7 +298,7 @@ append_once(struct wbs_run *run, wbs_build_fn *build, char *args,
 	if ((rc = wbs_env_txn(&run->env, 0, &txn, &run->eb)) != 0)
 		return rc;
 	for (size_t i = 0; i < n; i++) {
-		if ((rc = put_record(run, txn, build, args + i * size,
+		if ((rc = put_record(run, txn, build, args + i * size, now,
 		    &seq)) != 0) {
 			mdb_txn_abort(txn);
 			return rc;

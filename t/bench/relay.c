@@ -30,7 +30,7 @@
 
 #include "wbstore/wbstore.h"
 
-static long	nlines = 200000, per_req = 1000;
+static long	nlines = 1000000, per_req = 1000;
 static int	nclients = 2;
 static unsigned	port;
 
