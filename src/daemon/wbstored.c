@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -46,8 +47,8 @@ usage(int status)
 "                [--upstream URL]\n"
 "       wbstored [-nv] --listen ADDR:PORT --store DIR [--keys FILE]\n"
 "                [--port-file FILE] [--url URL] [--entity NAME]\n"
-"                [--idle SECONDS] [--max-upload BYTES] [--faults FILE]\n"
-"                [--upstream URL]\n"
+"                [--idle SECONDS] [--max-upload BYTES] [--threads N]\n"
+"                [--faults FILE] [--upstream URL]\n"
 "\n"
 "Watch wandb directories and keep every run synced, live, with the server\n"
 "($WANDB_BASE_URL, base_url in wbstore.conf, or --upstream).  With\n"
@@ -77,6 +78,8 @@ usage(int status)
 "  -e, --entity NAME       entity of runs sent without one (wbstore)\n"
 "      --idle SECONDS      close a run's journal after this idle time\n"
 "      --max-upload BYTES  largest file upload (default 1 GiB)\n"
+"      --threads N         threads decoding file_stream bodies beside the\n"
+"                          main one (default: CPUs - 1, at most 4)\n"
 "      --faults FILE       inject faults for tests (see the manual)\n"
 "  -n                      check the configuration and exit\n"
 "  -v                      log more\n"
@@ -100,7 +103,7 @@ static int
 parse_args(struct wbstored *d, int argc, char **argv)
 {
 	enum { O_IDLE = 256, O_MAXUP, O_FAULTS, O_VERSION, O_POLL, O_GRACE,
-	    O_UPSTREAM };
+	    O_UPSTREAM, O_THREADS };
 	static const struct option lopts[] = {
 		{ "listen", required_argument, NULL, 'l' },
 		{ "store", required_argument, NULL, 's' },
@@ -110,6 +113,7 @@ parse_args(struct wbstored *d, int argc, char **argv)
 		{ "entity", required_argument, NULL, 'e' },
 		{ "idle", required_argument, NULL, O_IDLE },
 		{ "max-upload", required_argument, NULL, O_MAXUP },
+		{ "threads", required_argument, NULL, O_THREADS },
 		{ "faults", required_argument, NULL, O_FAULTS },
 		{ "config", required_argument, NULL, 'c' },
 		{ "root", required_argument, NULL, 'r' },
@@ -121,8 +125,10 @@ parse_args(struct wbstored *d, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	char	*end;
+	long	 lv;
 	int	 c;
 
+	d->relay.threads = -1;
 	while ((c = getopt_long(argc, argv, "l:s:k:p:u:e:c:r:nvh", lopts,
 	    NULL)) != -1) {
 		switch (c) {
@@ -159,6 +165,17 @@ parse_args(struct wbstored *d, int argc, char **argv)
 				    "positive number of bytes", optarg);
 				return -1;
 			}
+			break;
+		case O_THREADS:
+			errno = 0;
+			lv = strtol(optarg, &end, 10);
+			if (end == optarg || *end != '\0' || errno != 0 ||
+			    lv < 0 || lv > 64) {
+				log_warnx("--threads: \"%s\" is not a number "
+				    "from 0 to 64", optarg);
+				return -1;
+			}
+			d->relay.threads = (int)lv;
 			break;
 		case O_FAULTS:
 			d->relay.faults_file = optarg;

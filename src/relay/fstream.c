@@ -406,42 +406,91 @@ find_run(struct relay *r, const char *entity, const char *project,
 	return rr;
 }
 
-/* Handle one file_stream request. */
-int
-fstream_handle(struct relay *r, const char *entity, const char *project,
-    const char *id, char *body, size_t len, struct reply *rp)
+/*
+ * Parse and decode a request body into j->b; touches nothing but j (and
+ * the arena and item vector j->b points to), so it may run on any
+ * thread.  A failure is kept in j->rp with the phase it happened in, for
+ * fstream_apply() to answer in the order a single pass would.
+ */
+void
+fstream_decode(struct fsjob *j)
 {
-	struct fsbatch	 b;
+	struct arena	*ar = j->b.ar;
+	struct itemvec	*iv = j->b.iv;
 	struct slices	 sl;
+
+	memset(&j->b, 0, sizeof(j->b));
+	memset(&sl, 0, sizeof(sl));
+	j->b.ar = ar;
+	j->b.iv = iv;
+	j->failed = FSJ_OK;
+	if (parse_envelope(j->body, j->len, &j->b, &sl, &j->rp) < 0) {
+		j->failed = FSJ_ENVELOPE;
+		return;
+	}
+	for (int f = 0; f < FS_NFILES; f++)
+		if (decode_file(&j->b, f, sl.p[f], sl.len[f], &j->rp) < 0) {
+			if (j->rp.status < 400)
+				reply_error(&j->rp, 400, "malformed %s "
+				    "content", fs_names[f]);
+			j->failed = FSJ_LINES;
+			return;
+		}
+}
+
+/*
+ * Store a decoded request in run id, on the loop's thread.  Errors come
+ * in the order of the checks: the run, the envelope, the offsets
+ * against the run's line counts, the lines, the journal.
+ */
+int
+fstream_apply(struct relay *r, const char *entity, const char *project,
+    const char *id, struct fsjob *j, struct reply *rp)
+{
 	struct rrun	*rr;
 	char		 err[RELAY_ERR];
 
 	if ((rr = find_run(r, entity, project, id, rp)) == NULL)
 		return -1;
-	memset(&b, 0, sizeof(b));
-	memset(&sl, 0, sizeof(sl));
-	b.ar = &r->ar;
-	b.iv = &r->iv;
-	if (parse_envelope(body, len, &b, &sl, rp) < 0 ||
-	    check_offsets(rr, &b, rp) < 0)
+	if (j->failed != FSJ_ENVELOPE && check_offsets(rr, &j->b, rp) < 0)
 		return -1;
-	for (int f = 0; f < FS_NFILES; f++)
-		if (decode_file(&b, f, sl.p[f], sl.len[f], rp) < 0) {
-			if (rp->status < 400)
-				reply_error(rp, 400, "malformed %s content",
-				    fs_names[f]);
-			return -1;
-		}
-	if (ingest_batch(r->store, rr, &b, err, sizeof(err)) != 0) {
+	if (j->failed != FSJ_OK) {
+		rp->status = j->rp.status;
+		buf_reset(&rp->body);
+		buf_add(&rp->body, j->rp.body.p, j->rp.body.len);
+		return -1;
+	}
+	if (ingest_batch(r->store, rr, &j->b, err, sizeof(err)) != 0) {
 		reply_error(rp, 500, "%s", err);
 		return -1;
 	}
 	for (int f = 0; f < FS_NFILES; f++)
-		if (b.skipped[f] > 0)
+		if (j->b.skipped[f] > 0)
 			log_info("run %s: %" PRIu64 " %s line%s at offsets "
 			    "below its count were stored already; skipped", id,
-			    b.skipped[f], fs_names[f], b.skipped[f] > 1 ? "s" :
-			    "");
+			    j->b.skipped[f], fs_names[f], j->b.skipped[f] > 1 ?
+			    "s" : "");
 	buf_adds(&rp->body, store_stopped(rr) ? "{\"stopped\":true}" : "{}");
 	return 0;
+}
+
+/* Handle one file_stream request on the loop's own arena. */
+int
+fstream_handle(struct relay *r, const char *entity, const char *project,
+    const char *id, char *body, size_t len, struct reply *rp)
+{
+	struct fsjob	j;
+	int		rc;
+
+	memset(&j, 0, sizeof(j));
+	j.body = body;
+	j.len = len;
+	j.b.ar = &r->ar;
+	j.b.iv = &r->iv;
+	buf_init(&j.rp.body);
+	j.rp.status = 200;
+	fstream_decode(&j);
+	rc = fstream_apply(r, entity, project, id, &j, rp);
+	buf_release(&j.rp.body);
+	return rc;
 }

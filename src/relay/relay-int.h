@@ -280,6 +280,9 @@ struct relay {
 	struct store		*store;
 	struct arena		 ar;		/* per request */
 	struct itemvec		 iv;		/* per request */
+	struct work		*work;		/* decoding threads, or NULL */
+	size_t			 offload_min;	/* smaller bodies: on the loop */
+	struct offload		*spare;		/* offload contexts to reuse */
 	int			 stopping;
 };
 
@@ -310,9 +313,43 @@ json_t	*gql_node_id(const char *kind, const char *name);
 int	upsert_handle(struct relay *r, json_t *vars, json_t *data,
 	    struct reply *rp);
 json_t	*upsert_bucket_json(struct relay *r, struct rrun *rr);
+/* A file_stream body decoded apart from the store (fstream.c). */
+enum fsjob_failed {
+	FSJ_OK,
+	FSJ_ENVELOPE,	/* the request's own fields */
+	FSJ_LINES	/* a line of one of the files */
+};
+
+struct fsjob {
+	char		*body;		/* NUL-terminated, len bytes */
+	size_t		 len;
+	struct fsbatch	 b;		/* b.ar and b.iv set by the caller */
+	struct reply	 rp;		/* why decoding failed */
+	int		 failed;	/* enum fsjob_failed */
+};
+
+void	fstream_decode(struct fsjob *j);
+int	fstream_apply(struct relay *r, const char *entity,
+	    const char *project, const char *id, struct fsjob *j,
+	    struct reply *rp);
 int	fstream_handle(struct relay *r, const char *entity,
 	    const char *project, const char *id, char *body, size_t len,
 	    struct reply *rp);
+
+/* ---- work.c ---- */
+struct wjob {
+	struct wjob	*next;
+	int		 finished;
+	void		(*run)(struct wjob *);	/* on a thread */
+	void		(*done)(struct wjob *);	/* then on the loop */
+};
+
+struct work;
+int	work_new(struct work **wp, struct ev_loop *loop, int nthreads,
+	    char *err, size_t errlen);
+void	work_submit(struct work *w, struct wjob *j);
+void	work_drain(struct work *w);
+void	work_free(struct work *w);
 int	upload_check_path(const char *path, char *err, size_t errlen);
 int	upload_file_type(const char *path);
 

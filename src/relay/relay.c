@@ -64,7 +64,31 @@ struct rreq {
 	int			 suspended;
 	struct upload		*up;
 	struct rreq		*next_susp;
+	struct offload		*off;	/* file_stream body on a thread */
+	int			 off_ready; /* off->rp is the answer */
 };
+
+/*
+ * A file_stream request whose body is decoded by a thread (work.c) while
+ * its connection is suspended; the loop then stores it and answers.  It
+ * owns the body and the run's names, so a connection that goes away
+ * meanwhile (q NULL) leaves a job that is still stored, unanswered.
+ */
+struct offload {
+	struct wjob		 wj;	/* first: work.c hands this back */
+	struct relay		*r;
+	struct rreq		*q;	/* NULL once the connection is gone */
+	struct buf		 body;
+	char			*seg[3]; /* entity, project, run */
+	struct fsjob		 fj;
+	struct arena		 ar;
+	struct itemvec		 iv;
+	struct reply		 rp;	/* the answer, once stored */
+	struct offload		*next;	/* in r->spare */
+};
+
+/* Bodies below this are decoded on the loop: a thread costs more. */
+#define OFFLOAD_MIN	(16u << 10)
 
 static struct rreq *suspended_list;
 
@@ -468,6 +492,89 @@ apply_fault(struct relay *r, struct rreq *q, enum MHD_Result *ret)
 	}
 }
 
+/* ---- decoding on threads ---- */
+
+/* Done with an offload: keep it for the next request, emptied. */
+static void
+offload_recycle(struct relay *r, struct offload *o)
+{
+	arena_reset(&o->ar);
+	o->iv.n = 0;
+	if (o->iv.cap > (1u << 20)) {
+		free(o->iv.v);
+		memset(&o->iv, 0, sizeof(o->iv));
+	}
+	buf_release(&o->body);
+	for (int i = 0; i < 3; i++) {
+		free(o->seg[i]);
+		o->seg[i] = NULL;
+	}
+	o->q = NULL;
+	o->next = r->spare;
+	r->spare = o;
+}
+
+static void
+offload_run(struct wjob *wj)
+{
+	fstream_decode(&((struct offload *)wj)->fj);
+}
+
+/* Decoded: store it on the loop, then wake the connection to answer. */
+static void
+offload_done(struct wjob *wj)
+{
+	struct offload	*o = (struct offload *)wj;
+	struct rreq	*q = o->q;
+
+	fstream_apply(o->r, o->seg[0], o->seg[1], o->seg[2], &o->fj, &o->rp);
+	if (q == NULL) {
+		offload_recycle(o->r, o);
+		return;
+	}
+	q->off_ready = 1;
+	MHD_resume_connection(q->conn);
+	MHD_run(o->r->mhd);
+}
+
+/* Hand a file_stream body to the threads and suspend its connection. */
+static enum MHD_Result
+offload_start(struct relay *r, struct rreq *q)
+{
+	struct offload *o;
+
+	if ((o = r->spare) != NULL)
+		r->spare = o->next;
+	else {
+		if ((o = calloc(1, sizeof(*o))) == NULL)
+			fatalx("out of memory");
+		buf_init(&o->fj.rp.body);
+		buf_init(&o->rp.body);
+	}
+	o->r = r;
+	o->q = q;
+	o->body = q->body;
+	buf_init(&q->body);
+	for (int i = 0; i < 3; i++)
+		o->seg[i] = xstrdup(q->seg[i + 1]);
+	o->wj.run = offload_run;
+	o->wj.done = offload_done;
+	o->fj.body = o->body.p;
+	o->fj.len = o->body.len;
+	o->fj.b.ar = &o->ar;
+	o->fj.b.iv = &o->iv;
+	o->fj.rp.status = 200;
+	buf_reset(&o->fj.rp.body);
+	o->rp.status = 200;
+	o->rp.stopped = 0;
+	buf_reset(&o->rp.body);
+	q->off = o;
+	q->off_ready = 0;
+	MHD_suspend_connection(q->conn);
+	work_submit(r->work, &o->wj);
+	return MHD_YES;
+}
+
 /* ---- handling a complete request ---- */
 
 static enum MHD_Result
@@ -491,8 +598,21 @@ handle(struct relay *r, struct rreq *q)
 		    &rp, op, sizeof(op));
 		break;
 	case RQ_FSTREAM:
+		if (q->off != NULL) {
+			struct buf t = rp.body;
+
+			rp = q->off->rp;
+			q->off->rp.body = t;
+			offload_recycle(r, q->off);
+			q->off = NULL;
+			break;
+		}
 		buf_addc(&q->body, '\0');
 		q->body.len--;
+		if (r->work != NULL && q->body.len >= r->offload_min) {
+			buf_release(&rp.body);
+			return offload_start(r, q);
+		}
 		fstream_handle(r, q->seg[1], q->seg[2], q->seg[3], q->body.p,
 		    q->body.len, &rp);
 		break;
@@ -530,7 +650,7 @@ finish(struct relay *r, struct rreq *q)
 	if (q->err_status != 0)
 		return send_error(q, q->err_status, q->err_gql, "%s",
 		    q->errmsg);
-	if (r->stopping)
+	if (r->stopping && q->off == NULL)
 		return send_error(q, 503, q->err_gql, "the relay is shutting "
 		    "down");
 	if (q->gzip && !q->fault_done) {
@@ -630,6 +750,12 @@ on_completed(void *cls, struct MHD_Connection *conn, void **ctxp,
 				*pp = q->next_susp;
 				break;
 			}
+	}
+	if (q->off != NULL) {
+		if (q->off_ready)
+			offload_recycle(r, q->off);
+		else
+			q->off->q = NULL;
 	}
 	upload_abort(q->up);
 	free(q->seg[0]);
@@ -855,6 +981,7 @@ relay_new(struct relay **rp, const struct relay_conf *conf, char *err,
 	struct relay		*r;
 	struct sockaddr_storage	 ss;
 	socklen_t		 sslen;
+	const char		*v;
 
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		fatalx("out of memory");
@@ -872,6 +999,15 @@ relay_new(struct relay **rp, const struct relay_conf *conf, char *err,
 		r->conf.idle = 300;
 	if (r->conf.max_upload == 0)
 		r->conf.max_upload = 1ull << 30;
+	if (r->conf.threads < 0) {
+		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+		r->conf.threads = ncpu > 5 ? 4 : ncpu > 1 ? (int)ncpu - 1 : 0;
+	}
+	/* The tests send every body through the threads with 0. */
+	r->offload_min = OFFLOAD_MIN;
+	if ((v = getenv("WBS_TEST_OFFLOAD_MIN")) != NULL && *v != '\0')
+		r->offload_min = strtoul(v, NULL, 10);
 	if (r->store_dir == NULL) {
 		snprintf(err, errlen, "no store directory (--store DIR)");
 		goto fail;
@@ -1001,11 +1137,15 @@ relay_start(struct relay *r, struct ev_loop *loop, char *err, size_t errlen)
 	ev_timer_init(&r->sweep, sweep_cb, 2., 2.);
 	r->sweep.data = r;
 	ev_timer_start(loop, &r->sweep);
+	if (r->conf.threads > 0 && work_new(&r->work, loop, r->conf.threads,
+	    err, errlen) != 0)
+		return -1;
 	if (r->port_file != NULL && write_port_file(r, err, errlen) != 0)
 		return -1;
-	log_info("relay listening on %s (port %u), store %s%s%s", r->listen,
-	    r->port, r->store_dir, r->auth ? ", API keys required" : "",
-	    r->faults ? ", fault injection on" : "");
+	log_info("relay listening on %s (port %u), store %s, %d decoding "
+	    "thread%s%s%s", r->listen, r->port, r->store_dir, r->conf.threads,
+	    r->conf.threads == 1 ? "" : "s", r->auth ? ", API keys required" :
+	    "", r->faults ? ", fault injection on" : "");
 	return 0;
 }
 
@@ -1016,6 +1156,9 @@ relay_stop(struct relay *r)
 	if (r == NULL || r->loop == NULL)
 		return;
 	r->stopping = 1;
+	/* Bodies being decoded are stored and answered first. */
+	work_free(r->work);
+	r->work = NULL;
 	while (suspended_list != NULL) {
 		struct rreq *q = suspended_list;
 
@@ -1050,6 +1193,17 @@ relay_free(struct relay *r)
 	store_close(r->store);
 	auth_free(r->auth);
 	fault_free(r->faults);
+	work_free(r->work);
+	while (r->spare != NULL) {
+		struct offload *o = r->spare;
+
+		r->spare = o->next;
+		arena_release(&o->ar);
+		free(o->iv.v);
+		buf_release(&o->fj.rp.body);
+		buf_release(&o->rp.body);
+		free(o);
+	}
 	arena_release(&r->ar);
 	free(r->iv.v);
 	free(r->listen);

@@ -21,6 +21,7 @@ struct relay_conf {
 	const char	*entity;	/* entity answered for a null entity */
 	double		 idle;		/* seconds before an idle run closes */
 	unsigned long long max_upload;	/* bytes in one file upload */
+	int		 threads;	/* decoding threads; < 0: CPUs - 1, <= 4 */
 };
 
 struct relay;

@@ -11,7 +11,13 @@ test_expect_success 'wbstored --help and usage errors' '
 	grep -e "--listen ADDR:PORT" help.out &&
 	{ "$WBSTORED" --listen 127.0.0.1:0 2>err; test $? = 2; } &&
 	grep "give --store" err &&
-	{ "$WBSTORED" --store s --bogus 2>err; test $? = 2; }
+	{ "$WBSTORED" --store s --bogus 2>err; test $? = 2; } &&
+	for bad in x -1 65 2x ""; do
+		{ "$WBSTORED" --listen 127.0.0.1:0 --store s --threads "$bad" \
+		    2>err; test $? = 2; } &&
+		grep "threads: \"$bad\" is not a number from 0 to 64" err ||
+		return 1
+	done
 '
 
 test_expect_success '-n checks the configuration and exits' '
@@ -26,7 +32,8 @@ test_expect_success 'the relay starts and writes its port file' '
 	relay_start &&
 	port=$(cat port) && test "$port" -gt 0 &&
 	curl -sS "$(relay_url)/healthz" | grep "\"ok\":true" &&
-	grep "relay listening on 127.0.0.1:0 (port $port)" relay.log
+	grep "relay listening on 127.0.0.1:0 (port $port)" relay.log &&
+	grep "relay listening.* [0-9]* decoding thread" relay.log
 '
 
 test_expect_success 'Viewer and the capability probes answer' '

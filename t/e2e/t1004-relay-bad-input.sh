@@ -31,6 +31,21 @@ unchanged() {
 
 FS=/files/wbstore/demo/r1/file_stream
 
+# in_order: a request with several faults gets the first of: the run,
+# the envelope, the offsets against the run's lines, the lines.
+in_order() {
+	H=wandb-history.jsonl &&
+	st=$(raw /files/wbstore/demo/nope/file_stream "{\"files\": ") &&
+	expect 404 "run nope does not exist" &&
+	st=$(raw $FS "{\"files\": {\"$H\": {\"offset\": 9, \"content\": [5]}}, \"complete\": 1}") &&
+	expect 400 "complete must be true or false" &&
+	st=$(raw $FS "{\"files\": {\"$H\": {\"offset\": 9, \"content\": [5]}}}") &&
+	expect 400 "offset 9 leaves a gap" &&
+	st=$(raw $FS "{\"files\": {\"$H\": {\"offset\": 3, \"content\": [\"{}\", 5]}}}") &&
+	expect 400 "line at offset 4 is not a string" &&
+	unchanged
+}
+
 test_expect_success 'setup: run r1 with 3 history lines' '
 	relay_start --max-upload 1000 &&
 	py <<-\EOF &&
@@ -214,6 +229,18 @@ test_expect_success 'file_stream: bad encodings, unknown and invalid runs' '
 	expect 400 "run id" &&
 	st=$(raw /files/wbstore/demo/r1/other_stream "{}") &&
 	expect 404 "no such endpoint" &&
+	unchanged
+'
+
+test_expect_success 'file_stream: several faults, the first one answered' '
+	in_order
+'
+
+test_expect_success 'the same, decoded on the main thread (--threads 0)' '
+	relay_stop && relay_start --max-upload 1000 --threads 0 &&
+	grep "0 decoding threads" relay.log &&
+	in_order &&
+	st=$(fs r1 l3.json) && expect 400 "offset 4: invalid JSON" &&
 	unchanged
 '
 

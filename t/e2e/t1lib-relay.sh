@@ -5,6 +5,13 @@
 STORE=$TRASH/store
 RELAY_DUMP=$WBS_BUILDDIR/t/helpers/relay-dump
 
+# The relay's own tests send every file_stream body, however small,
+# through its decoding threads (the default keeps bodies under 16 KiB on
+# the main thread); the sync and daemon tests (t2lib-sync.sh) keep the
+# default.  `--threads 0` decodes all of them on the main thread.
+WBS_TEST_OFFLOAD_MIN=0
+export WBS_TEST_OFFLOAD_MIN
+
 # relay_start [ARGS...]: start wbstored on a free port with store $STORE.
 # It runs under a subshell that records its exit status in relay.status,
 # so that any later test (each runs in its own subshell) can stop it.

@@ -5,6 +5,7 @@
 # compared with the source journal.
 
 . "$WBS_SRCDIR/t/e2e/t1lib-relay.sh"
+unset WBS_TEST_OFFLOAD_MIN
 
 MKRUN=$WBS_BUILDDIR/t/helpers/mkrun
 KEY=k_0123456789012345678901234567890123456789
