@@ -113,14 +113,14 @@ test_done() {
 
 # test_wait_for SECONDS 'condition': poll every 0.05 s, bounded.
 test_wait_for() {
-	limit=$(( $1 * 20 ))
-	i=0
-	while [ $i -lt $limit ]; do
+	_wait_limit=$(( $1 * 20 ))
+	_wait_i=0
+	while [ $_wait_i -lt $_wait_limit ]; do
 		if eval "$2"; then
 			return 0
 		fi
 		sleep 0.05
-		i=$((i + 1))
+		_wait_i=$((_wait_i + 1))
 	done
 	echo "timed out after $1 s waiting for: $2" >&2
 	return 1
