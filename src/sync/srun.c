@@ -165,6 +165,8 @@ srun_event(struct srun *r, enum sync_event ev)
 static void
 finish_run(struct srun *r, enum sync_state st)
 {
+	char *name;
+
 	if (r->phase == P_DONE)
 		return;
 	r->phase = P_DONE;
@@ -174,7 +176,22 @@ finish_run(struct srun *r, enum sync_state st)
 	r->it = NULL;
 	srun_event(r, SYNC_EV_DONE);
 	r->e->active--;
-	/* The journal stays open until the engine goes: info points into it. */
+	/*
+	 * A pass may hold a thousand finished runs until it ends: keep only
+	 * what info shows (owned strings), not the journal and its buffers.
+	 */
+	srun_commit(r, 1);
+	wbs_journal_close(r->j);
+	r->j = NULL;
+	name = r->w.name;		/* info.name may point to it */
+	r->w.name = NULL;
+	wire_release(&r->w);
+	wire_init(&r->w);
+	r->w.name = name;
+	buf_release(&r->gqlbody);
+	buf_release(&r->upsertbody);
+	buf_release(&r->alertbody);
+	buf_release(&r->urlbody);
 }
 
 /* Commit the cursor now (force) or soon. */
