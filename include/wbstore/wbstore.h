@@ -23,8 +23,10 @@
  *  - A logging call that returned 0 has been committed to the journal and
  *    survives kill -9 of the calling process at any later moment.
  *  - An OS crash or power loss loses at most the last sync interval
- *    (WBS_OPT_SYNC_INTERVAL, default 1000 ms) of committed calls; see the
- *    README for how the journal is checked and recovered afterwards.
+ *    (WBS_OPT_SYNC_INTERVAL, default 1000 ms) of committed calls of a
+ *    journal in write mode or with an interval of 0, and leaves it
+ *    intact.  In map mode with an interval (the default) it can leave the
+ *    journal damaged: wbs_journal_verify() reports it.  See the README.
  *
  * Watching: commits go through a shared mapping and raise no inotify
  * event, so a writer also writes one byte to the journal's "doorbell" file

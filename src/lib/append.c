@@ -351,9 +351,9 @@ wbs_run_append_n(struct wbs_run *run, wbs_build_fn *build, void *args,
 	if (run->seal_dir != NULL)
 		__atomic_store_n(&run->seal_dirty, 1, __ATOMIC_RELAXED);
 	wbs_run_ring(run, 0);
-	if (run->sync_ms == 0)
-		return wbs_env_sync(&run->env, &run->eb);
-	__atomic_store_n(&run->dirty, 1, __ATOMIC_RELAXED);
+	/* With a sync interval of 0 the commit itself was synced. */
+	if (run->sync_ms != 0)
+		__atomic_store_n(&run->dirty, 1, __ATOMIC_RELAXED);
 	return 0;
 }
 

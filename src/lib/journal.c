@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +21,9 @@
  * Flags for the process that appends records.  MDB_WRITEMAP|MDB_NOSYNC
  * makes a commit a handful of stores into the shared file mapping: it is
  * in the page cache, so it survives kill -9 of the writer, at a cost of
- * well under a microsecond (see t/bench/writer).  Power loss is covered by
- * the background msync every sync interval.  The data file is preallocated
+ * well under a microsecond (see t/bench/writer).  The background msync
+ * every sync interval bounds what power loss can take -- but see below on
+ * what it cannot promise.  The data file is preallocated
  * (posix_fallocate) before the map grows into it, so that a full disk is a
  * clean WBS_ENOSPC from the call that needed the space instead of a SIGBUS
  * from a store into a hole.
@@ -34,8 +36,65 @@
  * machines).  Commits are as durable against kill -9.  The file is
  * preallocated in this mode too: a write(2) cut short by a full disk
  * would be a bare EIO from LMDB.
+ *
+ * Against an OS crash: with MDB_NOSYNC nothing orders the pages that reach
+ * the disk, and a crash while some are on their way (during the
+ * background sync, or whenever the kernel writes pages back on its own)
+ * can leave a newer meta page pointing at pages that never arrived, or
+ * at pages of the last synced tree that were already reused: the whole
+ * journal, not just its newest records, can become unreadable.
+ * t/unit/oscrash-t shows it on a file system that loses unsynced data.
+ * Write mode therefore keeps LMDB's order, MDB_NOMETASYNC: each commit
+ * writes its pages and fdatasyncs them before it writes the meta page,
+ * so a crash can undo the last commit but never damage the tree; the
+ * background sync makes that meta page durable.  A sync interval of 0
+ * (WBS_ENV_DURABLE) syncs every commit fully, in either mode.  Map mode
+ * with an interval keeps MDB_NOSYNC: a commit that waits for the disk is
+ * hundreds of times the microsecond a trainer's log call may cost.
  */
 #define WRITER_FLAGS	(MDB_WRITEMAP | MDB_NOSYNC | MDB_NOMETASYNC)
+#define WRITE_MODE_FLAGS	MDB_NOMETASYNC
+
+/*
+ * LMDB checks its pages with assertions, and a failed one aborts the
+ * process: a reader of a journal damaged on disk would die instead of
+ * reporting it.  A read that may meet damage runs under a guard
+ * (wbs_guard_cursor_get); the assertion then jumps back to it.  Only
+ * reads are guarded: a read-only cursor holds no lock, so leaving it
+ * mid-way leaves nothing held, and the caller stops using it.
+ */
+static _Thread_local sigjmp_buf	*guard_jb;
+static _Thread_local char	 guard_msg[200];
+
+static void
+guard_assert(MDB_env *env, const char *msg)
+{
+	(void)env;
+	if (guard_jb != NULL) {
+		snprintf(guard_msg, sizeof(guard_msg), "%s", msg);
+		siglongjmp(*guard_jb, 1);
+	}
+}
+
+/* mdb_cursor_get, or WBS_ECORRUPT (errmsg set) where LMDB would abort. */
+int
+wbs_guard_cursor_get(MDB_cursor *c, MDB_val *k, MDB_val *v,
+    MDB_cursor_op op, const char *path, struct wbs_errbuf *eb)
+{
+	sigjmp_buf	 jb;
+	sigjmp_buf	*volatile prev = guard_jb;
+	int		 rc;
+
+	if (sigsetjmp(jb, 0) != 0) {
+		guard_jb = prev;
+		return wbs_err(eb, WBS_ECORRUPT, "journal %s: damaged: LMDB "
+		    "found a page it cannot use (%s)", path, guard_msg);
+	}
+	guard_jb = &jb;
+	rc = mdb_cursor_get(c, k, v, op);
+	guard_jb = prev;
+	return rc;
+}
 
 /* Preallocate the data file up to size bytes. */
 static int
@@ -118,14 +177,18 @@ wbs_env_open(struct wbs_env *e, const char *path, unsigned flags,
 		goto fail;
 	}
 	mdb_env_set_maxdbs(e->env, 8);
+	mdb_env_set_assert(e->env, guard_assert);
 	if (flags & WBS_ENV_CREATE)
 		mdb_env_set_mapsize(e->env, WBS_MAP_INITIAL);
 	if (flags & WBS_ENV_RDONLY) {
 		mflags |= MDB_RDONLY;
 		e->rdonly = 1;
 	} else if (flags & WBS_ENV_WRITER) {
-		mflags |= flags & WBS_ENV_WRITE ? WRITER_FLAGS & ~MDB_WRITEMAP :
-		    WRITER_FLAGS;
+		if (flags & WBS_ENV_DURABLE)
+			mflags |= flags & WBS_ENV_WRITE ? 0 : MDB_WRITEMAP;
+		else
+			mflags |= flags & WBS_ENV_WRITE ? WRITE_MODE_FLAGS :
+			    WRITER_FLAGS;
 		e->prealloc = 1;
 	}
 	if ((rc = mdb_env_open(e->env, path, mflags, 0644)) != 0) {

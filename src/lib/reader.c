@@ -720,9 +720,12 @@ wbs_iter_next(struct wbs_iter *it, const struct wbs_record **recp)
 		wbs_seq_put(kb, it->next_seq);
 		k.mv_size = 8;
 		k.mv_data = kb;
-		rc = mdb_cursor_get(it->c, &k, &v, MDB_SET_RANGE);
+		rc = wbs_guard_cursor_get(it->c, &k, &v, MDB_SET_RANGE,
+		    j->env.path, &j->eb);
 		if (rc == 0)
 			break;
+		if (rc == WBS_ECORRUPT)
+			return rc;
 		if (rc != MDB_NOTFOUND)
 			return wbs_err_mdb(&j->eb, rc, j->env.path);
 		if (renewed)

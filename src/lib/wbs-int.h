@@ -37,6 +37,8 @@ int	wbs_err(struct wbs_errbuf *eb, int code, const char *fmt, ...)
 	    __attribute__((__format__(__printf__, 3, 4))) WBS_INTERNAL;
 int	wbs_err_mdb(struct wbs_errbuf *eb, int mdbrc, const char *what)
 	    WBS_INTERNAL;
+int	wbs_guard_cursor_get(MDB_cursor *c, MDB_val *k, MDB_val *v,
+	    MDB_cursor_op op, const char *path, struct wbs_errbuf *eb);
 void	wbs_log(int prio, const char *fmt, ...)
 	    __attribute__((__format__(__printf__, 2, 3))) WBS_INTERNAL;
 
@@ -81,6 +83,7 @@ struct wbs_env {
 #define WBS_ENV_RDONLY		0x2
 #define WBS_ENV_WRITER		0x4	/* WRITEMAP + NOSYNC, preallocated */
 #define WBS_ENV_WRITE		0x8	/* with WRITER: write(2), no WRITEMAP */
+#define WBS_ENV_DURABLE		0x10	/* with WRITER: every commit synced */
 
 int	wbs_env_open(struct wbs_env *e, const char *path, unsigned flags,
 	    struct wbs_errbuf *eb) WBS_INTERNAL;

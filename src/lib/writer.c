@@ -674,6 +674,7 @@ wbs_run_open(struct wbs_run **runp, const struct wbs_opts *opts, char *errbuf,
 	v = wbs_opt_get(opts, WBS_OPT_WRITE_MODE);
 	if ((rc = wbs_env_open(&run->env, path, WBS_ENV_WRITER |
 	    (v != NULL && strcmp(v, "write") == 0 ? WBS_ENV_WRITE : 0) |
+	    (run->sync_ms == 0 ? WBS_ENV_DURABLE : 0) |
 	    (exists ? 0 : WBS_ENV_CREATE), &run->eb)) != 0)
 		goto done;
 	run->env_open = 1;

@@ -521,7 +521,9 @@ fail:
 /*
  * Build writer options with every field set, so no WANDB_* leaks in.  The
  * relay stores a request's lines as one batch: write mode (see
- * WBS_OPT_WRITE_MODE).
+ * WBS_OPT_WRITE_MODE).  It answers a request only once what it carried is
+ * on disk: a sync interval of 0 syncs every commit, so an OS crash or a
+ * power loss takes nothing the relay acknowledged.
  */
 int
 store_opts(struct store *s, struct wbs_opts **op, const char *id,
@@ -541,7 +543,8 @@ store_opts(struct store *s, struct wbs_opts **op, const char *id,
 	    wbs_opts_set(o, WBS_OPT_ENTITY, entity ? entity : "") != 0 ||
 	    wbs_opts_set(o, WBS_OPT_RESUME, "allow") != 0 ||
 	    wbs_opts_set(o, WBS_OPT_MODE, "offline") != 0 ||
-	    wbs_opts_set(o, WBS_OPT_WRITE_MODE, "write") != 0)
+	    wbs_opts_set(o, WBS_OPT_WRITE_MODE, "write") != 0 ||
+	    wbs_opts_set(o, WBS_OPT_SYNC_INTERVAL, "0") != 0)
 		goto fail;
 	for (size_t i = 0; i < sizeof(blank) / sizeof(blank[0]); i++)
 		if (wbs_opts_set(o, blank[i], "") != 0)
