@@ -15,7 +15,8 @@ pkgs="build-essential autoconf automake libtool pkg-config
     libdeflate-dev libfast-float-dev libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev
     libev-dev libyaml-dev libpq-dev python3 python3-dev python3-numpy curl
     openssl postgresql valgrind clang libclang-rt-14-dev mandoc
-    dpkg-dev debhelper dh-python lintian devscripts bash-completion zsh"
+    dpkg-dev debhelper dh-python lintian devscripts bash-completion zsh
+    fuse3 libfuse3-dev"
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

@@ -5,13 +5,15 @@
 . "$WBS_SRCDIR/t/e2e/test-lib.sh"
 . "$WBS_SRCDIR/t/e2e/t4lib-daemon.sh"
 
+# The trainers write for about as long as the kills take (0.45 s each
+# on average, plus a restart): 12 in make check, 100 in make check-long.
 KILLS=${WBS_DAEMON_KILLS:-12}
 
 test_expect_success 'setup: a slow relay, two trainers, the watcher' '
 	printf "file_stream delay=0.05 times=*\n" >faults &&
 	relay_start --faults "$TRASH/faults" &&
-	trainer k1 900 8 &&
-	trainer k2 600 12 &&
+	trainer k1 $((KILLS * 75)) 8 &&
+	trainer k2 $((KILLS * 50)) 12 &&
 	daemon_start
 '
 
