@@ -283,6 +283,7 @@ struct relay {
 	struct work		*work;		/* decoding threads, or NULL */
 	size_t			 offload_min;	/* smaller bodies: on the loop */
 	struct offload		*spare;		/* offload contexts to reuse */
+	int			 nspare;
 	int			 stopping;
 };
 

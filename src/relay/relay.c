@@ -494,6 +494,16 @@ apply_fault(struct relay *r, struct rreq *q, enum MHD_Result *ret)
 
 /* ---- decoding on threads ---- */
 
+static void
+offload_free(struct offload *o)
+{
+	arena_release(&o->ar);
+	free(o->iv.v);
+	buf_release(&o->fj.rp.body);
+	buf_release(&o->rp.body);
+	free(o);
+}
+
 /* Done with an offload: keep it for the next request, emptied. */
 static void
 offload_recycle(struct relay *r, struct offload *o)
@@ -510,8 +520,14 @@ offload_recycle(struct relay *r, struct offload *o)
 		o->seg[i] = NULL;
 	}
 	o->q = NULL;
+	/* A burst of requests leaves no more spares than threads need. */
+	if (r->nspare > 2 * r->conf.threads + 2) {
+		offload_free(o);
+		return;
+	}
 	o->next = r->spare;
 	r->spare = o;
+	r->nspare++;
 }
 
 static void
@@ -543,9 +559,10 @@ offload_start(struct relay *r, struct rreq *q)
 {
 	struct offload *o;
 
-	if ((o = r->spare) != NULL)
+	if ((o = r->spare) != NULL) {
 		r->spare = o->next;
-	else {
+		r->nspare--;
+	} else {
 		if ((o = calloc(1, sizeof(*o))) == NULL)
 			fatalx("out of memory");
 		buf_init(&o->fj.rp.body);
@@ -1198,11 +1215,7 @@ relay_free(struct relay *r)
 		struct offload *o = r->spare;
 
 		r->spare = o->next;
-		arena_release(&o->ar);
-		free(o->iv.v);
-		buf_release(&o->fj.rp.body);
-		buf_release(&o->rp.body);
-		free(o);
+		offload_free(o);
 	}
 	arena_release(&r->ar);
 	free(r->iv.v);

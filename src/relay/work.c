@@ -5,8 +5,8 @@
  * Jobs are taken in the order they were submitted and their done
  * callbacks run on the loop's thread in that same order, whatever order
  * the threads finish them in: requests are applied to the store exactly
- * as a single thread would apply them.  At most nthreads jobs are being
- * run at once, so at most that many decoded bodies wait to be applied.
+ * as a single thread would apply them.  A decoded body waits to be
+ * applied only behind an older one that is still being decoded.
  */
 #include "config.h"
 
