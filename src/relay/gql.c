@@ -610,6 +610,8 @@ op_stop_run(struct gctx *g)
 	return 0;
 }
 
+#define ALERT_MAX	(64u << 10)	/* title and text, as wbs_run_alert() */
+
 /* NotifyScriptableRunAlert: an alert record (a re-sent one is skipped). */
 static int
 op_alert(struct gctx *g)
@@ -630,6 +632,23 @@ op_alert(struct gctx *g)
 		return -1;
 	if (json_is_number(wait) && json_number_value(wait) > 0)
 		wait_ms = (int64_t)(json_number_value(wait) * 1000);
+	/*
+	 * Refuse what wbs_run_alert() would refuse before the writer opens:
+	 * opening it may record a new session, and a refused request must
+	 * leave the run as it was.  (jansson's strings are valid UTF-8.)
+	 */
+	if (sev != NULL && strcmp(sev, "INFO") != 0 &&
+	    strcmp(sev, "WARN") != 0 && strcmp(sev, "ERROR") != 0) {
+		reply_gql_error(g->rp, 400, "alert: alert level \"%.20s\" is "
+		    "not INFO, WARN or ERROR", sev);
+		return -1;
+	}
+	if (strlen(title) > ALERT_MAX || strlen(text) > ALERT_MAX) {
+		reply_gql_error(g->rp, 400, "alert: the %s is over the limit "
+		    "of %u bytes", strlen(title) > ALERT_MAX ? "title" : "text",
+		    ALERT_MAX);
+		return -1;
+	}
 	if ((rr = lookup(g, entity, project, run, 1)) == NULL)
 		return -1;
 	h = hash64(title, strlen(title), hash64(text, strlen(text),

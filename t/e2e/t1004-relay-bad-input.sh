@@ -244,6 +244,14 @@ test_expect_success 'the same, decoded on the main thread (--threads 0)' '
 	unchanged
 '
 
+# After the restart r1 has no writer open: a refused alert must not open
+# one (that records a new session) before it is refused.
+test_expect_success 'a refused alert leaves a run without a writer as it was' '
+	st=$(raw /graphql "{\"query\": \"mutation NotifyScriptableRunAlert { x }\", \"variables\": {\"entityName\": \"wbstore\", \"projectName\": \"demo\", \"runName\": \"r1\", \"title\": \"t\", \"text\": \"x\", \"severity\": \"WAVN\"}}") &&
+	expect 400 "alert level .*WAVN.* is not INFO, WARN or ERROR" &&
+	unchanged
+'
+
 test_expect_success 'uploads: traversal, absolute names, NUL, limits' '
 	py <<-\EOF &&
 	write("cf.json", {"query": "mutation CreateRunFiles { x }",
