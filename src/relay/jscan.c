@@ -516,9 +516,6 @@ jscan_number(struct jscan *js, struct jnum *num)
 			p++;
 	}
 	js->p = p;
-	if ((size_t)(p - s) > JSCAN_NUM_MAX)
-		return jscan_fail(js, "number of %zu characters is too long",
-		    (size_t)(p - s));
 	if (isint && (digits <= 18 || (digits == 19 &&
 	    m <= (uint64_t)INT64_MAX + neg))) {
 		num->isint = 1;

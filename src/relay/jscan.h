@@ -16,7 +16,6 @@
 #include <stdint.h>
 
 #define JSCAN_DEPTH_MAX	64	/* nesting of objects and arrays */
-#define JSCAN_NUM_MAX	256	/* characters in one number */
 
 struct jscan {
 	const char	*start;

@@ -194,6 +194,28 @@ test_numbers(void)
 	jscan_init(&js, "9223372036854775808", 19);
 	ok(jscan_number(&js, &num) == 0 && !num.isint &&
 	    num.d == 9223372036854775808.0, "past INT64_MAX: a double");
+	{
+		/*
+		 * Python writes an int of any size (json.dumps(10**300)), and
+		 * a number has no length limit of its own: the body's is
+		 * enough.  A long one is the double strtod makes of it.
+		 */
+		char	lng[400];
+		double	want;
+		size_t	n = 0;
+
+		for (int i = 0; i < 300; i++)
+			lng[n++] = (char)('1' + i % 9);
+		memcpy(lng + n, ".99e-3", 6);
+		n += 6;
+		lng[n] = '\0';
+		want = strtod(lng, NULL);
+		jscan_init(&js, lng, n);
+		ok(jscan_number(&js, &num) == 0 && !num.isint &&
+		    memcmp(&num.d, &want, sizeof(want)) == 0 &&
+		    js.p == lng + n, "a number of %zu characters: %.17g", n,
+		    num.d);
+	}
 	jscan_init(&js, "NaN", 3);
 	ok(jscan_number(&js, &num) == 0 && isnan(num.d), "NaN");
 	jscan_init(&js, "Infinity", 8);
