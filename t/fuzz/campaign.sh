@@ -18,6 +18,9 @@ shift 2
 src=$(cd "$(dirname "$0")/../.." && pwd)
 for t in "$@"; do
 	bin=$build/t/fuzz/$t
+	# Fuzz targets are check programs: "make" alone leaves them stale.
+	make -C "$build" "t/fuzz/$t" >/dev/null ||
+	    { echo "campaign: cannot build $bin" >&2; exit 2; }
 	[ -x "$bin" ] || { echo "campaign: no fuzz target $bin" >&2; exit 2; }
 	new=$build/t/fuzz/corpus-new/$t
 	art=$build/t/fuzz/artifacts/$t

@@ -292,8 +292,10 @@ test_multi(void)
 		if ((pids[p] = fork()) == 0) {
 			struct wbs_run *run;
 
-			if (open_run(root, "multi", &run) != 0)
+			if (open_run(root, "multi", &run) != 0) {
+				fprintf(stderr, "# process %d: %s\n", p, err);
 				_exit(3);
+			}
 			for (int i = 0; i < ROWS; i++) {
 				struct wbs_item it2[2] = {
 					WBS_INT_ITEM("proc", p),
@@ -301,8 +303,11 @@ test_multi(void)
 				};
 
 				if (wbs_run_log(run, it2, 2, WBS_STEP_AUTO,
-				    0) != 0)
+				    0) != 0) {
+					fprintf(stderr, "# process %d: %s\n",
+					    p, wbs_run_errmsg(run));
 					_exit(4);
+				}
 			}
 			wbs_run_close(run);
 			_exit(0);
