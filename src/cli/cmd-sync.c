@@ -310,8 +310,10 @@ clean(struct found *f, const struct sopts *o)
 
 		if (!is_synced(f->paths[i], o, &last, &live) || live)
 			continue;
-		/* Whole microseconds on both sides: a run that ended in
-		 * this very second is 0 hours old, never less. */
+		/*
+		 * Microseconds on both sides: a run that ended in this
+		 * very second is 0 hours old, never less.
+		 */
 		age = ((double)tv.tv_sec + (double)tv.tv_usec / 1e6 -
 		    (double)last / 1e6) / 3600.0;
 		if (age < 0)
