@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -122,6 +123,43 @@ env_prealloc(struct wbs_env *e, size_t size, struct wbs_errbuf *eb)
 	return 0;
 }
 
+/*
+ * The size of a map a writer may set: at least want, and never less than
+ * the data file already is.  LMDB truncates the file to the map's size
+ * whenever it maps it with MDB_WRITEMAP (open, growth, and adopting a
+ * size another process grew to), and the size it adopts is the one of the
+ * last commit: a writer that adopted it while another had grown the file
+ * since would cut off pages that other writer is filling.  Writers
+ * therefore take turns, under e->mapfd's lock, at every step that sets a
+ * map size, and none sets one below the file's size.  The caller holds
+ * the lock.
+ */
+static size_t
+map_size_at_least(struct wbs_env *e, size_t want)
+{
+	struct stat	sb;
+
+	if (e->mapfd >= 0 && fstat(e->mapfd, &sb) == 0 &&
+	    (uintmax_t)sb.st_size > want)
+		want = (size_t)sb.st_size;
+	return want;
+}
+
+static void
+map_lock(struct wbs_env *e)
+{
+	if (e->mapfd >= 0)
+		while (flock(e->mapfd, LOCK_EX) != 0 && errno == EINTR)
+			continue;
+}
+
+static void
+map_unlock(struct wbs_env *e)
+{
+	if (e->mapfd >= 0)
+		(void)flock(e->mapfd, LOCK_UN);
+}
+
 /* Refuse a data file shorter than its last page: reading it would fault. */
 static int
 env_check_size(struct wbs_env *e, struct wbs_errbuf *eb)
@@ -160,6 +198,7 @@ wbs_env_open(struct wbs_env *e, const char *path, unsigned flags,
 	int		 rc, dead;
 
 	memset(e, 0, sizeof(*e));
+	e->mapfd = -1;
 	pthread_mutex_init(&e->maplock, NULL);
 	if ((e->path = strdup(path)) == NULL)
 		return WBS_ENOMEM;
@@ -178,8 +217,23 @@ wbs_env_open(struct wbs_env *e, const char *path, unsigned flags,
 	}
 	mdb_env_set_maxdbs(e->env, 8);
 	mdb_env_set_assert(e->env, guard_assert);
-	if (flags & WBS_ENV_CREATE)
-		mdb_env_set_mapsize(e->env, WBS_MAP_INITIAL);
+	if ((flags & (WBS_ENV_RDONLY | WBS_ENV_WRITER)) == WBS_ENV_WRITER) {
+		snprintf(file, sizeof(file), "%s/data.mdb", path);
+		if ((e->mapfd = open(file, O_RDWR | O_CREAT | O_CLOEXEC,
+		    0644)) < 0) {
+			rc = wbs_err(eb, errno == ENOSPC ? WBS_ENOSPC : WBS_EIO,
+			    "journal %s: %s: %s", path, file, strerror(errno));
+			goto fail;
+		}
+		map_lock(e);
+	}
+	{
+		size_t size = map_size_at_least(e, flags & WBS_ENV_CREATE ?
+		    WBS_MAP_INITIAL : 0);
+
+		if (size != 0)
+			mdb_env_set_mapsize(e->env, size);
+	}
 	if (flags & WBS_ENV_RDONLY) {
 		mflags |= MDB_RDONLY;
 		e->rdonly = 1;
@@ -208,6 +262,7 @@ wbs_env_open(struct wbs_env *e, const char *path, unsigned flags,
 		goto fail;
 	if (e->prealloc && (rc = env_prealloc(e, e->mapsize, eb)) != 0)
 		goto fail;
+	map_unlock(e);
 	/* Clear reader slots of processes that died (kill -9). */
 	mdb_reader_check(e->env, &dead);
 
@@ -254,6 +309,9 @@ wbs_env_close(struct wbs_env *e)
 	if (e->env != NULL)
 		mdb_env_close(e->env);
 	e->env = NULL;
+	if (e->mapfd >= 0)
+		close(e->mapfd);	/* and with it, its lock */
+	e->mapfd = -1;
 	free(e->path);
 	e->path = NULL;
 	pthread_mutex_destroy(&e->maplock);
@@ -271,13 +329,15 @@ wbs_env_txn(struct wbs_env *e, unsigned flags, MDB_txn **txnp,
 		if (rc != MDB_MAP_RESIZED)
 			break;
 		pthread_mutex_lock(&e->maplock);
-		rc = mdb_env_set_mapsize(e->env, 0);
+		map_lock(e);
+		rc = mdb_env_set_mapsize(e->env, map_size_at_least(e, 0));
 		if (rc == 0) {
 			MDB_envinfo info;
 
 			mdb_env_info(e->env, &info);
 			e->mapsize = info.me_mapsize;
 		}
+		map_unlock(e);
 		pthread_mutex_unlock(&e->maplock);
 		if (rc != 0)
 			break;
@@ -306,12 +366,18 @@ wbs_env_grow(struct wbs_env *e, size_t need, struct wbs_errbuf *eb)
 		else
 			size += WBS_MAP_STEP_MAX;
 	} while (size < e->mapsize + need + (need >> 1));
-	if (e->prealloc && (rc = env_prealloc(e, size, eb)) != 0)
-		return rc;
 	pthread_mutex_lock(&e->maplock);
+	map_lock(e);
+	size = map_size_at_least(e, size);
+	if (e->prealloc && (rc = env_prealloc(e, size, eb)) != 0) {
+		map_unlock(e);
+		pthread_mutex_unlock(&e->maplock);
+		return rc;
+	}
 	rc = mdb_env_set_mapsize(e->env, size);
 	if (rc == 0)
 		e->mapsize = size;
+	map_unlock(e);
 	pthread_mutex_unlock(&e->maplock);
 	if (rc != 0)
 		return wbs_err_mdb(eb, rc, "growing the journal map");

@@ -75,6 +75,7 @@ struct wbs_env {
 	int		 rdonly;
 	int		 prealloc;	/* writer: the file is preallocated */
 	size_t		 mapsize;
+	int		 mapfd;		/* writer: data.mdb, locked to set sizes */
 	pthread_mutex_t	 maplock;	/* map resize vs background msync */
 	char		*path;		/* journal directory */
 };
