@@ -51,7 +51,9 @@
  * background sync makes that meta page durable.  A sync interval of 0
  * (WBS_ENV_DURABLE) syncs every commit fully, in either mode.  Map mode
  * with an interval keeps MDB_NOSYNC: a commit that waits for the disk is
- * hundreds of times the microsecond a trainer's log call may cost.
+ * hundreds of times the microsecond a trainer's log call may cost.  Its
+ * background syncs record sync points instead, which the first open
+ * after a reboot checks the journal against (syncpoint.c).
  */
 #define WRITER_FLAGS	(MDB_WRITEMAP | MDB_NOSYNC | MDB_NOMETASYNC)
 #define WRITE_MODE_FLAGS	MDB_NOMETASYNC
@@ -199,9 +201,15 @@ wbs_env_open(struct wbs_env *e, const char *path, unsigned flags,
 
 	memset(e, 0, sizeof(*e));
 	e->mapfd = -1;
+	e->spfd[0] = e->spfd[1] = -1;
 	pthread_mutex_init(&e->maplock, NULL);
 	if ((e->path = strdup(path)) == NULL)
 		return WBS_ENOMEM;
+	/* After an OS crash: a map-mode journal's check and repair. */
+	snprintf(file, sizeof(file), "%s/data.mdb", path);
+	if (!(flags & WBS_ENV_NOGATE) && stat(file, &sb) == 0 &&
+	    (rc = wbs_sp_gate(path, eb)) != 0)
+		goto fail;
 	if (!(flags & WBS_ENV_CREATE)) {
 		snprintf(file, sizeof(file), "%s/data.mdb", path);
 		if (stat(file, &sb) != 0) {
@@ -294,6 +302,18 @@ wbs_env_open(struct wbs_env *e, const char *path, unsigned flags,
 		rc = wbs_err_mdb(eb, rc, path);
 		goto fail;
 	}
+	txn = NULL;
+	if ((flags & (WBS_ENV_WRITER | WBS_ENV_WRITE | WBS_ENV_DURABLE)) ==
+	    WBS_ENV_WRITER) {
+		/* Map mode: from here on, every sync is a sync point. */
+		if ((rc = wbs_sp_open(e, eb)) != 0)
+			goto fail;
+		pthread_mutex_lock(&e->maplock);
+		rc = wbs_sp_sync(e, 0, eb);
+		pthread_mutex_unlock(&e->maplock);
+		if (rc != 0)
+			goto fail;
+	}
 	return 0;
 fail:
 	if (txn != NULL)
@@ -306,8 +326,10 @@ fail:
 void
 wbs_env_close(struct wbs_env *e)
 {
-	if (e->env != NULL)
+	if (e->env != NULL) {
+		wbs_sp_close(e);
 		mdb_env_close(e->env);
+	}
 	e->env = NULL;
 	if (e->mapfd >= 0)
 		close(e->mapfd);	/* and with it, its lock */
@@ -392,11 +414,55 @@ wbs_env_sync(struct wbs_env *e, struct wbs_errbuf *eb)
 	int	rc;
 
 	pthread_mutex_lock(&e->maplock);
+	if (e->spfd[0] >= 0) {
+		rc = wbs_sp_sync(e, 0, eb);
+		pthread_mutex_unlock(&e->maplock);
+		return rc;
+	}
 	rc = mdb_env_sync(e->env, 1);
 	pthread_mutex_unlock(&e->maplock);
 	if (rc != 0)
 		return wbs_err_mdb(eb, rc, "syncing the journal");
 	return 0;
+}
+
+/*
+ * Read every entry of every database (LMDB's free-page and main ones
+ * included) under the damage guard.
+ */
+int
+wbs_env_walk(struct wbs_env *e, struct wbs_errbuf *eb)
+{
+	MDB_dbi		 dbis[] = { 0 /* FREE_DBI */, 1 /* MAIN_DBI */, e->meta,
+			    e->rec, e->keys, e->sync };
+	MDB_txn		*txn;
+	MDB_cursor	*c;
+	MDB_val		 k, v;
+	int		 rc = 0;
+
+	if ((rc = wbs_env_txn(e, MDB_RDONLY, &txn, eb)) != 0)
+		return rc;
+	for (size_t i = 0; i < sizeof(dbis) / sizeof(dbis[0]) && rc == 0;
+	    i++) {
+		MDB_cursor_op op = MDB_FIRST;
+
+		if (i > 1 && dbis[i] == 0)
+			continue;	/* no "sync" database yet */
+		if ((rc = mdb_cursor_open(txn, dbis[i], &c)) != 0) {
+			rc = wbs_err_mdb(eb, rc, e->path);
+			break;
+		}
+		while ((rc = wbs_guard_cursor_get(c, &k, &v, op, e->path,
+		    eb)) == 0)
+			op = MDB_NEXT;
+		mdb_cursor_close(c);
+		if (rc == MDB_NOTFOUND)
+			rc = 0;
+		else if (rc > 0)
+			rc = wbs_err_mdb(eb, rc, e->path);
+	}
+	mdb_txn_abort(txn);
+	return rc;
 }
 
 /* Check the journal's format version. */

@@ -167,22 +167,41 @@ int
 wbs_journal_open(struct wbs_journal **jp, const char *path, unsigned flags,
     char *errbuf, size_t errlen)
 {
+	struct wbs_errbuf	eb;
+	char			dir[PATH_MAX];
+	int			rc;
+
+	eb.msg[0] = '\0';
+	if (flags & ~(unsigned)WBS_JOURNAL_RDWR)
+		rc = wbs_err(&eb, WBS_EINVAL, "unknown journal flags 0x%x",
+		    flags);
+	else if ((rc = wbs_journal_resolve(path, dir, sizeof(dir), &eb)) == 0)
+		return wbs_journal_open_dir(jp, dir, flags & WBS_JOURNAL_RDWR ?
+		    0 : WBS_ENV_RDONLY, errbuf, errlen);
+	if (errbuf != NULL && errlen > 0)
+		snprintf(errbuf, errlen, "%s", eb.msg[0] ? eb.msg :
+		    wbs_strerror(rc));
+	return rc;
+}
+
+struct wbs_env *
+wbs_journal_env(struct wbs_journal *j)
+{
+	return &j->env;
+}
+
+/* Open the journal at directory dir. */
+int
+wbs_journal_open_dir(struct wbs_journal **jp, const char *dir,
+    unsigned envflags, char *errbuf, size_t errlen)
+{
 	struct wbs_journal	*j;
 	MDB_txn			*txn = NULL;
-	char			 dir[PATH_MAX];
 	int			 rc;
 
 	if ((j = calloc(1, sizeof(*j))) == NULL)
 		return WBS_ENOMEM;
-	if (flags & ~(unsigned)WBS_JOURNAL_RDWR) {
-		rc = wbs_err(&j->eb, WBS_EINVAL, "unknown journal flags 0x%x",
-		    flags);
-		goto fail;
-	}
-	if ((rc = wbs_journal_resolve(path, dir, sizeof(dir), &j->eb)) != 0)
-		goto fail;
-	if ((rc = wbs_env_open(&j->env, dir, flags & WBS_JOURNAL_RDWR ? 0 :
-	    WBS_ENV_RDONLY, &j->eb)) != 0)
+	if ((rc = wbs_env_open(&j->env, dir, envflags, &j->eb)) != 0)
 		goto fail;
 	if ((rc = wbs_env_txn(&j->env, MDB_RDONLY, &txn, &j->eb)) != 0)
 		goto fail;

@@ -78,6 +78,9 @@ struct wbs_env {
 	int		 mapfd;		/* writer: data.mdb, locked to set sizes */
 	pthread_mutex_t	 maplock;	/* map resize vs background msync */
 	char		*path;		/* journal directory */
+	/* Map-mode writers: sync points (syncpoint.c). */
+	int		 spfd[2];	/* syncpoint.0 and .1, or -1 */
+	size_t		 psize;
 };
 
 #define WBS_ENV_CREATE		0x1
@@ -85,6 +88,7 @@ struct wbs_env {
 #define WBS_ENV_WRITER		0x4	/* WRITEMAP + NOSYNC, preallocated */
 #define WBS_ENV_WRITE		0x8	/* with WRITER: write(2), no WRITEMAP */
 #define WBS_ENV_DURABLE		0x10	/* with WRITER: every commit synced */
+#define WBS_ENV_NOGATE		0x20	/* skip wbs_sp_gate() (it is running) */
 
 int	wbs_env_open(struct wbs_env *e, const char *path, unsigned flags,
 	    struct wbs_errbuf *eb) WBS_INTERNAL;
@@ -96,6 +100,19 @@ int	wbs_env_grow(struct wbs_env *e, size_t need, struct wbs_errbuf *eb)
 int	wbs_env_sync(struct wbs_env *e, struct wbs_errbuf *eb) WBS_INTERNAL;
 int	wbs_env_check_format(struct wbs_env *e, MDB_txn *txn,
 	    struct wbs_errbuf *eb) WBS_INTERNAL;
+int	wbs_env_walk(struct wbs_env *e, struct wbs_errbuf *eb) WBS_INTERNAL;
+
+/* Sync points of map-mode journals (syncpoint.c). */
+int	wbs_sp_open(struct wbs_env *e, struct wbs_errbuf *eb) WBS_INTERNAL;
+int	wbs_sp_sync(struct wbs_env *e, int closed, struct wbs_errbuf *eb)
+	    WBS_INTERNAL;
+void	wbs_sp_close(struct wbs_env *e) WBS_INTERNAL;
+int	wbs_sp_gate(const char *dir, struct wbs_errbuf *eb) WBS_INTERNAL;
+
+/* A journal opened at a resolved directory with wbs_env_open() flags. */
+int	wbs_journal_open_dir(struct wbs_journal **jp, const char *dir,
+	    unsigned envflags, char *errbuf, size_t errlen) WBS_INTERNAL;
+struct wbs_env *wbs_journal_env(struct wbs_journal *j) WBS_INTERNAL;
 
 /* Interned keys: name <-> id. */
 struct wbs_keymap {

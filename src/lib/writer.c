@@ -665,6 +665,10 @@ wbs_run_open(struct wbs_run **runp, const struct wbs_opts *opts, char *errbuf,
 		unlink(stale);
 		snprintf(stale, sizeof(stale), "%s/writer.lock", path);
 		unlink(stale);
+		snprintf(stale, sizeof(stale), "%s/syncpoint.0", path);
+		unlink(stale);
+		snprintf(stale, sizeof(stale), "%s/syncpoint.1", path);
+		unlink(stale);
 	}
 	if (!exists && mkdir(path, 0755) != 0 && errno != EEXIST) {
 		rc = wbs_err(&run->eb, errno == ENOSPC ? WBS_ENOSPC : WBS_EIO,
@@ -870,6 +874,10 @@ wbs_run_close(struct wbs_run *run)
 		wbs_env_sync(&run->env, NULL);
 		if (seal_if_dirty(run, &eb) != 0)
 			wbs_log(3, "journal %s: %s", run->journal, eb.msg);
+		/* Let go of writer.lock first: see wbs_sp_close(). */
+		if (run->lockfd >= 0)
+			close(run->lockfd);
+		run->lockfd = -1;
 		wbs_env_close(&run->env);
 	}
 	if (run->lockfd >= 0)

@@ -94,9 +94,9 @@ main(void)
 	long long		 grown;
 	int			 to_a[2], from_a[2], st;
 	pid_t			 pid;
-	char			 c;
+	char			 c, *root = test_tmpdir();
 
-	snprintf(dir, sizeof(dir), "%s/j.wbs", test_tmpdir());
+	snprintf(dir, sizeof(dir), "%s/j.wbs", root);
 	if (mkdir(dir, 0700) != 0) {
 		printf("Bail out! mkdir %s\n", dir);
 		return 1;
@@ -167,7 +167,7 @@ main(void)
 			mdb_txn_abort(txn);
 		wbs_env_close(&e);
 	}
-	test_rmtree(test_tmpdir());
+	test_rmtree(root);
 	plan_lazy_done();
 	return tap_exit();
 }
