@@ -105,7 +105,7 @@ struct sp {
 };
 
 static uint32_t
-crc32(const void *p, size_t n)
+sp_crc(const void *p, size_t n)
 {
 	return (uint32_t)libdeflate_crc32(0, p, n);
 }
@@ -362,7 +362,8 @@ collect(struct wbs_env *e, MDB_txn *w, struct spbuf *b)
 	wk.lastpg = info.me_last_pgno;
 	if (word(meta, META_DBS + DB_ROOT) != P_INVALID)
 		(void)walk_tree(&wk, word(meta, META_DBS + DB_ROOT), 0, 0, 0);
-	if (!wk.bad && !wk.full && word(meta, META_DBS + DB_SZ + DB_ROOT) != P_INVALID)
+	if (!wk.bad && !wk.full && word(meta, META_DBS + DB_SZ + DB_ROOT) !=
+	    P_INVALID)
 		(void)walk_tree(&wk, word(meta, META_DBS + DB_SZ + DB_ROOT), 0,
 		    1, 0);
 	if (wk.full && !wk.bad) {
@@ -403,7 +404,7 @@ head_read(int fd, struct sp *h)
 {
 	if (pread(fd, h, sizeof(*h), 0) != (ssize_t)sizeof(*h) ||
 	    memcmp(h->magic, SP_MAGIC, 8) != 0 ||
-	    h->crc != crc32(h, offsetof(struct sp, crc)))
+	    h->crc != sp_crc(h, offsetof(struct sp, crc)))
 		return -1;
 	return 0;
 }
@@ -433,8 +434,8 @@ point_write(struct wbs_env *e, struct spbuf *b, int closed)
 	h->gen = next_gen(e->spfd);
 	h->closed = (uint32_t)closed;
 	boot_id(h->boot);
-	h->body_crc = crc32(b->p + sizeof(*h), b->len - sizeof(*h));
-	h->crc = crc32(h, offsetof(struct sp, crc));
+	h->body_crc = sp_crc(b->p + sizeof(*h), b->len - sizeof(*h));
+	h->crc = sp_crc(h, offsetof(struct sp, crc));
 	fd = e->spfd[h->gen & 1];
 	if (pwrite(fd, b->p, b->len, 0) != (ssize_t)b->len ||
 	    ftruncate(fd, (off_t)b->len) != 0 || fdatasync(fd) != 0)
@@ -674,7 +675,7 @@ body_read(int fd, const struct sp *h)
 	if ((b = malloc(len)) == NULL)
 		return NULL;
 	if (pread(fd, b, len, sizeof(*h)) != (ssize_t)len ||
-	    crc32(b, len) != h->body_crc) {
+	    sp_crc(b, len) != h->body_crc) {
 		free(b);
 		return NULL;
 	}

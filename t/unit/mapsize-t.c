@@ -25,6 +25,7 @@
 #include "testutil.h"
 
 static char	dir[4200];
+static char	*root;		/* reachable from the child too */
 
 static long long
 file_size(void)
@@ -94,8 +95,9 @@ main(void)
 	long long		 grown;
 	int			 to_a[2], from_a[2], st;
 	pid_t			 pid;
-	char			 c, *root = test_tmpdir();
+	char			 c;
 
+	root = test_tmpdir();
 	snprintf(dir, sizeof(dir), "%s/j.wbs", root);
 	if (mkdir(dir, 0700) != 0) {
 		printf("Bail out! mkdir %s\n", dir);
