@@ -218,7 +218,7 @@ test_keyset(void)
 static void
 test_faults(void)
 {
-	char			*dir = test_tmpdir(), path[512], err[256];
+	char			*dir = test_tmpdir(), path[512], err[256] = "";
 	struct faults		*f;
 	struct fault_hit	 h;
 	FILE			*fh;
