@@ -205,20 +205,17 @@ wbs_env_open(struct wbs_env *e, const char *path, unsigned flags,
 	pthread_mutex_init(&e->maplock, NULL);
 	if ((e->path = strdup(path)) == NULL)
 		return WBS_ENOMEM;
-	/* After an OS crash: a map-mode journal's check and repair. */
 	snprintf(file, sizeof(file), "%s/data.mdb", path);
-	if (!(flags & WBS_ENV_NOGATE) && stat(file, &sb) == 0 &&
-	    (rc = wbs_sp_gate(path, eb)) != 0)
-		goto fail;
-	if (!(flags & WBS_ENV_CREATE)) {
-		snprintf(file, sizeof(file), "%s/data.mdb", path);
-		if (stat(file, &sb) != 0) {
+	if (stat(file, &sb) != 0) {
+		if (!(flags & WBS_ENV_CREATE)) {
 			rc = wbs_err(eb, errno == ENOENT ? WBS_ENOTFOUND :
 			    WBS_EIO, "journal %s: %s: %s", path, file,
 			    strerror(errno));
 			goto fail;
 		}
-	}
+	} else if (!(flags & WBS_ENV_NOGATE) &&
+	    (rc = wbs_sp_gate(path, eb)) != 0)
+		goto fail;	/* after an OS crash: check and repair */
 	if ((rc = mdb_env_create(&e->env)) != 0) {
 		rc = wbs_err_mdb(eb, rc, "mdb_env_create");
 		goto fail;

@@ -409,29 +409,32 @@ head_read(int fd, struct sp *h)
 	return 0;
 }
 
-/* The generation after the newest point of e's two files. */
-static uint64_t
-next_gen(const int fd[2])
+/* The newest point of the two files whose heads read; -1 if none. */
+static int
+newest(const int fd[2], struct sp *h)
 {
-	uint64_t	gen = 0;
-	struct sp	h;
+	struct sp	c;
+	int		best = -1;
 
 	for (int i = 0; i < 2; i++)
-		if (fd[i] >= 0 && head_read(fd[i], &h) == 0 && h.gen > gen)
-			gen = h.gen;
-	return gen + 1;
+		if (fd[i] >= 0 && head_read(fd[i], &c) == 0 &&
+		    (best < 0 || c.gen > h->gen)) {
+			*h = c;
+			best = i;
+		}
+	return best;
 }
 
 /* Step 3: b as the newest point, in the file its generation picks. */
 static int
 point_write(struct wbs_env *e, struct spbuf *b, int closed)
 {
-	struct sp	*h = (struct sp *)(void *)b->p;
+	struct sp	*h = (struct sp *)(void *)b->p, cur;
 	int		 fd, rc = 0;
 
 	(void)flock(e->spfd[0], LOCK_EX);
 	memcpy(h->magic, SP_MAGIC, 8);
-	h->gen = next_gen(e->spfd);
+	h->gen = newest(e->spfd, &cur) < 0 ? 1 : cur.gen + 1;
 	h->closed = (uint32_t)closed;
 	boot_id(h->boot);
 	h->body_crc = sp_crc(b->p + sizeof(*h), b->len - sizeof(*h));
@@ -776,22 +779,6 @@ done:
 	close(fd);
 	free(old);
 	return rc;
-}
-
-/* The newest point of the two files whose heads read; -1 if none. */
-static int
-newest(const int fd[2], struct sp *h)
-{
-	struct sp	c;
-	int		best = -1;
-
-	for (int i = 0; i < 2; i++)
-		if (fd[i] >= 0 && head_read(fd[i], &c) == 0 &&
-		    (best < 0 || c.gen > h->gen)) {
-			*h = c;
-			best = i;
-		}
-	return best;
 }
 
 /* Nothing to do for point h: closed, or the page cache still holds it. */
